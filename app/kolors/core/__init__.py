@@ -1,0 +1,1 @@
+"""Colour maths on torch tensors. Imports nothing else of the package and never Qt."""

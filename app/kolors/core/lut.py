@@ -1,0 +1,338 @@
+"""3D LUTs: baking a colour function into a table and applying it fast.
+
+A :class:`Lut3D` maps RGB to RGB. Its ``table`` has shape ``(N, N, N, 3)`` float32 and is
+indexed ``table[r, g, b]`` (the .cube files list red fastest; :mod:`kolors.io.luts`
+converts). Before the 3D lookup every input channel goes through a :class:`Shaper` that
+maps the input domain to the table's [0, 1] index range:
+
+* ``linear``  — ``(x - lo) / (hi - lo)`` (the .cube ``DOMAIN_MIN/MAX``),
+* ``table``   — a 1D table per channel over ``[lo, hi]`` (the .cube 1D shaper Resolve writes),
+* ``srgb``    — the sRGB encoding of ``x / hi``: perceptually even steps for linear light,
+* ``srgb_hdr``— 0.75 · sRGB encoding on [0, 1], then log2 up to ``hi`` (values above white).
+
+Interpolation is tetrahedral (as in ffmpeg's ``lut3d`` and Resolve). On the CPU the
+lookup runs in numba kernels (parallel over rows); on other devices, in torch.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numba
+import numpy as np
+import torch
+
+from .color import linear_to_srgb
+
+__all__ = ["Shaper", "Lut3D", "bake", "apply_lut", "apply_lut_u8", "identity_table"]
+
+_SHAPER_TAB = 4096
+
+
+@dataclass
+class Shaper:
+    """Input shaping of a :class:`Lut3D` (see the module docstring)."""
+
+    kind: str = "linear"  # linear | table | srgb | srgb_hdr
+    lo: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
+    hi: np.ndarray = field(default_factory=lambda: np.ones(3, np.float32))
+    table: np.ndarray | None = None  # (K, 3) values in [0, 1] for kind 'table'
+
+    def __post_init__(self) -> None:
+        self.lo = np.broadcast_to(np.asarray(self.lo, np.float32), (3,)).copy()
+        self.hi = np.broadcast_to(np.asarray(self.hi, np.float32), (3,)).copy()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map input values (channel axis -3) to table coordinates in [0, 1] (torch)."""
+        shp = [1] * x.dim()
+        shp[-3] = 3
+        lo = torch.as_tensor(self.lo, dtype=x.dtype, device=x.device).view(shp)
+        hi = torch.as_tensor(self.hi, dtype=x.dtype, device=x.device).view(shp)
+        if self.kind == "linear":
+            return ((x - lo) / (hi - lo)).clamp(0, 1)
+        if self.kind == "srgb":
+            return linear_to_srgb((x / hi).clamp(0, 1))
+        if self.kind == "srgb_hdr":
+            low = 0.75 * linear_to_srgb(x.clamp(0, 1))
+            high = 0.75 + 0.25 * torch.log2(x.clamp(1, None)) / torch.log2(hi)
+            return torch.where(x <= 1, low, high).clamp(0, 1)
+        if self.kind == "table":
+            t = (x - lo) / (hi - lo)
+            k = self.table.shape[0]
+            tab = torch.as_tensor(self.table, dtype=x.dtype, device=x.device)  # (K,3)
+            pos = t.clamp(0, 1) * (k - 1)
+            i0 = pos.floor().clamp(0, k - 2).long()
+            f = pos - i0
+            chans = []
+            for c in range(3):
+                tc = tab[:, c]
+                a = tc[i0.select(-3, c)]
+                b = tc[i0.select(-3, c) + 1]
+                chans.append(a + (b - a) * f.select(-3, c))
+            return torch.stack(chans, -3).clamp(0, 1)
+        raise ValueError(f"unknown shaper kind {self.kind!r}")
+
+    def inverse_grid(self, n: int) -> np.ndarray:
+        """Input values (n, 3) float64 whose shaped coordinates are i/(n-1): the
+        sample points a baked table is evaluated at (kinds linear, srgb, srgb_hdr)."""
+        u = np.linspace(0.0, 1.0, n)
+        lo, hi = self.lo.astype(np.float64), self.hi.astype(np.float64)
+        if self.kind == "linear":
+            return lo[None] + u[:, None] * (hi - lo)[None]
+        dec = lambda v: np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)  # noqa: E731
+        if self.kind == "srgb":
+            return dec(u)[:, None] * hi[None]
+        if self.kind == "srgb_hdr":
+            low = dec(np.clip(u / 0.75, 0, 1))
+            high = 2.0 ** ((u - 0.75) / 0.25 * np.log2(hi[0]))
+            return np.where(u <= 0.75, low, high)[:, None].repeat(3, 1)
+        raise ValueError(f"cannot bake through a {self.kind!r} shaper")
+
+    def kernel_table(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+        """(mode, tab (K,3), lo, hi) for the numba kernel: mode 0 = table over [lo, hi],
+        mode 1 = srgb_hdr (table over [0, 1] scaled by 0.75, log2 above 1)."""
+        if self.kind == "table":
+            return 0, np.ascontiguousarray(self.table, np.float32), self.lo, self.hi
+        if self.kind == "linear":
+            return 0, np.stack([np.linspace(0, 1, 2)] * 3, 1).astype(np.float32), self.lo, self.hi
+        if self.kind == "srgb":
+            x = torch.linspace(0, 1, _SHAPER_TAB, dtype=torch.float64)
+            t = linear_to_srgb(x).numpy().astype(np.float32)
+            return 0, np.stack([t] * 3, 1), np.zeros(3, np.float32), self.hi
+        x = torch.linspace(0, 1, _SHAPER_TAB, dtype=torch.float64)
+        t = (0.75 * linear_to_srgb(x)).numpy().astype(np.float32)
+        return 1, np.stack([t] * 3, 1), np.zeros(3, np.float32), self.hi
+
+
+@dataclass
+class Lut3D:
+    """A 3D colour lookup table: ``table`` (N, N, N, 3) float32 indexed [r, g, b], values
+    unclamped; ``shaper`` maps inputs to table coordinates; ``title`` for .cube files."""
+
+    table: np.ndarray
+    shaper: Shaper = field(default_factory=Shaper)
+    title: str = ""
+
+    @property
+    def size(self) -> int:
+        return int(self.table.shape[0])
+
+    def __call__(self, img: torch.Tensor) -> torch.Tensor:
+        return apply_lut(img, self)
+
+
+def identity_table(n: int) -> np.ndarray:
+    """The identity (N, N, N, 3) table on [0, 1]."""
+    u = np.linspace(0.0, 1.0, n, dtype=np.float32)
+    r, g, b = np.meshgrid(u, u, u, indexing="ij")
+    return np.stack([r, g, b], -1)
+
+
+def bake(fn: Callable[[torch.Tensor], torch.Tensor], size: int = 65, shaper: Shaper | None = None,
+         out_fn: Callable[[torch.Tensor], torch.Tensor] | None = None, title: str = "") -> Lut3D:
+    """Bake ``fn`` — a colour function on ``(1,3,H,W)`` float32 tensors — into a LUT.
+
+    The table is evaluated at the points whose shaped coordinates fall on the grid, so
+    the result agrees with ``fn`` exactly at the nodes. ``out_fn`` is applied to the
+    result before storing (e.g. an output encoding)."""
+    shaper = shaper or Shaper("srgb")
+    grid = shaper.inverse_grid(size)  # (N, 3)
+    r, g, b = np.meshgrid(grid[:, 0], grid[:, 1], grid[:, 2], indexing="ij")
+    pts = torch.from_numpy(np.stack([r, g, b], 0).reshape(1, 3, size * size, size).astype(np.float32))
+    with torch.no_grad():
+        out = fn(pts)
+        if out_fn is not None:
+            out = out_fn(out)
+    table = out[0].reshape(3, size, size, size).permute(1, 2, 3, 0).contiguous().numpy().astype(np.float32)
+    return Lut3D(table, shaper, title)
+
+
+# ----------------------------------------------------------------------------- kernels
+@numba.njit(inline="always", fastmath=True)
+def _tetra(t, i, j, k, fr, fg, fb, c):
+    c000 = t[i, j, k, c]
+    c111 = t[i + 1, j + 1, k + 1, c]
+    if fr > fg:
+        if fg > fb:
+            return (1 - fr) * c000 + (fr - fg) * t[i + 1, j, k, c] + (fg - fb) * t[i + 1, j + 1, k, c] + fb * c111
+        elif fr > fb:
+            return (1 - fr) * c000 + (fr - fb) * t[i + 1, j, k, c] + (fb - fg) * t[i + 1, j, k + 1, c] + fg * c111
+        else:
+            return (1 - fb) * c000 + (fb - fr) * t[i, j, k + 1, c] + (fr - fg) * t[i + 1, j, k + 1, c] + fg * c111
+    else:
+        if fb > fg:
+            return (1 - fb) * c000 + (fb - fg) * t[i, j, k + 1, c] + (fg - fr) * t[i, j + 1, k + 1, c] + fr * c111
+        elif fb > fr:
+            return (1 - fg) * c000 + (fg - fb) * t[i, j + 1, k, c] + (fb - fr) * t[i, j + 1, k + 1, c] + fr * c111
+        else:
+            return (1 - fg) * c000 + (fg - fr) * t[i, j + 1, k, c] + (fr - fb) * t[i + 1, j + 1, k, c] + fb * c111
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True, nogil=True, error_model="numpy", boundscheck=False)
+def _apply_int_hwc(img, ir, ig, ib, offr, offg, offb, frr, frg, frb, flat, n, out, vmax):
+    """Integer HWC image (uint8/uint16) → ``out`` of the same dtype.
+
+    ``ir, ig, ib``: positions of R, G, B in the last axis (BGR = 2, 1, 0). ``off*`` (V,)
+    int32: per code value the flat-table offset of its cell (index × stride), ``fr*``
+    (V,) float32 the fraction in the cell. ``flat`` ((N³)·4,) float32: the table with
+    strides (N², N, 1), 4 floats per node, already scaled to output codes with +0.5 so
+    truncation rounds. ``vmax`` clips the result (max code + 0.49)."""
+    h, w = img.shape[0], img.shape[1]
+    nn = n * n
+    d111 = nn + n + 1
+    for y in numba.prange(h):
+        for x in range(w):
+            vr = img[y, x, ir]
+            vg = img[y, x, ig]
+            vb = img[y, x, ib]
+            base = offr[vr] + offg[vg] + offb[vb]
+            fr = frr[vr]
+            fg = frg[vg]
+            fb = frb[vb]
+            if fr > fg:
+                if fg > fb:
+                    d1 = nn; d2 = nn + n; w0 = 1 - fr; w1 = fr - fg; w2 = fg - fb; w3 = fb  # noqa: E702
+                elif fr > fb:
+                    d1 = nn; d2 = nn + 1; w0 = 1 - fr; w1 = fr - fb; w2 = fb - fg; w3 = fg  # noqa: E702
+                else:
+                    d1 = 1; d2 = nn + 1; w0 = 1 - fb; w1 = fb - fr; w2 = fr - fg; w3 = fg  # noqa: E702
+            else:
+                if fb > fg:
+                    d1 = 1; d2 = n + 1; w0 = 1 - fb; w1 = fb - fg; w2 = fg - fr; w3 = fr  # noqa: E702
+                elif fb > fr:
+                    d1 = n; d2 = n + 1; w0 = 1 - fg; w1 = fg - fb; w2 = fb - fr; w3 = fr  # noqa: E702
+                else:
+                    d1 = n; d2 = nn + n; w0 = 1 - fg; w1 = fg - fr; w2 = fr - fb; w3 = fb  # noqa: E702
+            b0 = base * 4
+            b1 = (base + d1) * 4
+            b2 = (base + d2) * 4
+            b3 = (base + d111) * 4
+            r = w0 * flat[b0] + w1 * flat[b1] + w2 * flat[b2] + w3 * flat[b3]
+            g = w0 * flat[b0 + 1] + w1 * flat[b1 + 1] + w2 * flat[b2 + 1] + w3 * flat[b3 + 1]
+            b = w0 * flat[b0 + 2] + w1 * flat[b1 + 2] + w2 * flat[b2 + 2] + w3 * flat[b3 + 2]
+            out[y, x, ir] = min(max(r, 0.0), vmax)
+            out[y, x, ig] = min(max(g, 0.0), vmax)
+            out[y, x, ib] = min(max(b, 0.0), vmax)
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
+def _apply_f32_planar(img, mode, tab, lo, hi, table, out):
+    """Float planar (3, H, W) image through shaper + table into ``out`` (3, H, W)."""
+    h, w = img.shape[1], img.shape[2]
+    n1 = table.shape[0] - 1
+    k1 = tab.shape[0] - 1
+    loghi = math.log2(hi[0]) if mode == 1 else 1.0
+    for y in numba.prange(h):
+        co = np.empty(3, np.float32)
+        for x in range(w):
+            for c in range(3):
+                v = img[c, y, x]
+                if mode == 1 and v > 1.0:
+                    s = 0.75 + 0.25 * math.log2(v) / loghi
+                    if s > 1.0:
+                        s = 1.0
+                else:
+                    t = (v - lo[c]) / (hi[c] - lo[c])
+                    if not t > 0.0:  # also catches NaN
+                        t = 0.0
+                    elif t > 1.0:
+                        t = 1.0
+                    p = t * k1
+                    i0 = int(p)
+                    if i0 >= k1:
+                        i0 = k1 - 1
+                    f = p - i0
+                    s = tab[i0, c] + (tab[i0 + 1, c] - tab[i0, c]) * f
+                co[c] = s * n1
+            i = min(int(co[0]), n1 - 1)
+            j = min(int(co[1]), n1 - 1)
+            k = min(int(co[2]), n1 - 1)
+            fr, fg, fb = co[0] - i, co[1] - j, co[2] - k
+            for c in range(3):
+                out[c, y, x] = _tetra(table, i, j, k, fr, fg, fb, c)
+
+
+def _tetra_torch(table: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+    """Tetrahedral lookup in torch. table (N,N,N,3); coords (...,3,H,W) in [0,1]."""
+    n1 = table.shape[0] - 1
+    p = coords * n1
+    i0 = p.floor().clamp(0, n1 - 1)
+    f = p - i0
+    i0 = i0.long()
+    r, g, b = i0.unbind(-3)
+    fr, fg, fb = f.unbind(-3)
+    flat = table.reshape(-1, 3)
+    n = table.shape[0]
+
+    def at(dr, dg, db):
+        return flat[((r + dr) * n + (g + dg)) * n + (b + db)]  # (...,H,W,3)
+
+    c000, c111 = at(0, 0, 0), at(1, 1, 1)
+    c100, c010, c001 = at(1, 0, 0), at(0, 1, 0), at(0, 0, 1)
+    c110, c101, c011 = at(1, 1, 0), at(1, 0, 1), at(0, 1, 1)
+    fr, fg, fb = fr[..., None], fg[..., None], fb[..., None]
+    t1 = (1 - fr) * c000 + (fr - fg) * c100 + (fg - fb) * c110 + fb * c111
+    t2 = (1 - fr) * c000 + (fr - fb) * c100 + (fb - fg) * c101 + fg * c111
+    t3 = (1 - fb) * c000 + (fb - fr) * c001 + (fr - fg) * c101 + fg * c111
+    t4 = (1 - fb) * c000 + (fb - fg) * c001 + (fg - fr) * c011 + fr * c111
+    t5 = (1 - fg) * c000 + (fg - fb) * c010 + (fb - fr) * c011 + fr * c111
+    t6 = (1 - fg) * c000 + (fg - fr) * c010 + (fr - fb) * c110 + fb * c111
+    out = torch.where(fr > fg,
+                      torch.where(fg > fb, t1, torch.where(fr > fb, t2, t3)),
+                      torch.where(fb > fg, t4, torch.where(fb > fr, t5, t6)))
+    return out.movedim(-1, -3)
+
+
+def apply_lut(img: torch.Tensor, lut: Lut3D, use_kernel: bool = True) -> torch.Tensor:
+    """Apply ``lut`` to ``img`` (B,3,H,W) float (any device). Returns float of the same
+    shape, dtype and device. CPU float32 goes through the numba kernel."""
+    if use_kernel and img.device.type == "cpu" and lut.shaper.kind != "table" or (
+            use_kernel and img.device.type == "cpu" and lut.shaper.kind == "table"):
+        x = img.detach().to(torch.float32).contiguous()
+        out = torch.empty_like(x)
+        mode, tab, lo, hi = lut.shaper.kernel_table()
+        table = np.ascontiguousarray(lut.table, np.float32)
+        xn, on = x.numpy(), out.numpy()
+        for bi in range(x.shape[0]):
+            _apply_f32_planar(xn[bi], mode, tab, lo.astype(np.float32), hi.astype(np.float32), table, on[bi])
+        return out.to(img.dtype)
+    table = torch.as_tensor(lut.table, dtype=img.dtype if img.dtype != torch.float16 else torch.float32,
+                            device=img.device)
+    coords = lut.shaper.forward(img.to(table.dtype))
+    return _tetra_torch(table, coords).to(img.dtype)
+
+
+def _int_tables(lut: Lut3D, maxval: int) -> tuple:
+    """Kernel tables for integer input: per-channel cell offsets and fractions for every
+    code value 0..maxval, and the flat, output-scaled table."""
+    v = torch.arange(maxval + 1, dtype=torch.float64) / maxval
+    coords = lut.shaper.forward(v.view(1, maxval + 1, 1).expand(3, maxval + 1, 1).contiguous())
+    pos = coords[:, :, 0].T.numpy() * (lut.size - 1)  # (V,3)
+    idx = np.clip(np.floor(pos), 0, lut.size - 2).astype(np.int64)
+    n = lut.size
+    off = (idx * np.array([n * n, n, 1])[None]).astype(np.int32)
+    frac = (pos - idx).astype(np.float32)
+    flat = np.zeros((n ** 3, 4), np.float32)
+    flat[:, :3] = lut.table.reshape(-1, 3) * maxval + 0.5
+    return ([np.ascontiguousarray(off[:, c]) for c in range(3)]
+            + [np.ascontiguousarray(frac[:, c]) for c in range(3)] + [flat.ravel()])
+
+
+def apply_lut_u8(img: np.ndarray, lut: Lut3D, out: np.ndarray | None = None, bgr: bool = False) -> np.ndarray:
+    """Apply ``lut`` to an integer ``H×W×3`` array (uint8 or uint16; RGB, or BGR with
+    ``bgr=True``). Inputs are read as code/max in [0, 1] through the shaper; table values
+    are taken as [0, 1] output codes (rounded, clipped). Returns the same dtype.
+    ``out`` may be ``img`` itself (in place)."""
+    if img.dtype not in (np.uint8, np.uint16) or img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"expected an H×W×3 uint8/uint16 array, got {img.dtype} {img.shape}")
+    maxval = 255 if img.dtype == np.uint8 else 65535
+    cache = lut.__dict__.setdefault("_cache", {})
+    if maxval not in cache:
+        cache[maxval] = _int_tables(lut, maxval)
+    tabs = cache[maxval]
+    if out is None:
+        out = np.empty_like(img)
+    order = (2, 1, 0) if bgr else (0, 1, 2)
+    _apply_int_hwc(np.ascontiguousarray(img), *order, *tabs, lut.size, out, np.float32(maxval + 0.49))
+    return out

@@ -1,0 +1,1 @@
+"""One file per operation. Each module registers one :class:`kolors.core.registry.Op`."""

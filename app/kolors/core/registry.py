@@ -1,0 +1,179 @@
+"""The operation registry: one file per operation under ``kolors.core.ops``.
+
+An operation subclasses :class:`Op`, declares its parameters as class attributes
+(:mod:`kolors.core.params`) and is registered with ``@register_op(order=..., group=...)``.
+Parameter names are global (``--set chroma_boost=1.4``, preset and sidecar keys), so the
+registry refuses duplicates. Everything else — CLI flags, preset/sidecar validation,
+pipeline order, tile halo, GUI sliders, the generic operation tests — is derived here.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any, Callable, Iterable, Mapping
+
+import torch
+
+from .params import Param, RenderContext
+
+__all__ = ["Op", "register_op", "ops", "get_op", "params", "get_param", "validate_settings",
+           "defaults", "active_ops", "settings_to_json"]
+
+
+class Op:
+    """Base class of an operation.
+
+    ``process(img, p, ctx)`` takes ``img``: a ``(B,3,H,W)`` float tensor of linear sRGB
+    (D65, white = 1, values above 1 allowed) and ``p``: a dict of this operation's
+    parameter values; it returns a tensor of the same shape and dtype. At its defaults an
+    operation is skipped, so it is the exact identity. ``pointwise`` operations depend
+    only on each pixel's colour (they are baked into a 3D LUT); others must report the
+    pixels of context they need via :meth:`halo` so tiles can be rendered seamlessly.
+    """
+
+    name: str = ""
+    order: int = 0
+    group: str = ""
+    version: int = 1
+    pointwise: bool = True
+    label: str = ""
+    #: the parameters, filled in by :func:`register_op` in declaration order
+    params: dict[str, Param] = {}
+
+    def is_identity(self, p: Mapping[str, Any]) -> bool:
+        """True when this operation would not change the image (all defaults)."""
+        return all(self.params[k].is_default(p[k]) for k in self.params)
+
+    def halo(self, p: Mapping[str, Any], ctx: RenderContext) -> int:
+        """Pixels of context on each side a tile needs (0 for pointwise operations)."""
+        return 0
+
+    def process(self, img: torch.Tensor, p: Mapping[str, Any], ctx: RenderContext) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<op {self.name} order={self.order} {'pointwise' if self.pointwise else 'spatial'}>"
+
+
+_OPS: dict[str, Op] = {}
+_PARAMS: dict[str, tuple[Op, Param]] = {}
+_loaded = False
+
+
+def register_op(order: int, group: str, name: str | None = None) -> Callable[[type], type]:
+    """Class decorator: register an :class:`Op` subclass under ``name`` (default: the
+    module's last component) at pipeline position ``order``."""
+
+    def deco(cls: type) -> type:
+        op_name = name or cls.__module__.rsplit(".", 1)[-1]
+        ps: dict[str, Param] = {}
+        for klass in reversed(cls.__mro__):
+            for k, v in vars(klass).items():
+                if isinstance(v, Param):
+                    ps[k] = v
+        for k, prm in ps.items():
+            prm.name = k
+            if k in _PARAMS and _PARAMS[k][0].name != op_name:
+                raise RuntimeError(f"parameter {k!r} of op {op_name!r} already declared by {_PARAMS[k][0].name!r}")
+        cls.name, cls.order, cls.group, cls.params = op_name, order, group, ps
+        if not cls.label:
+            cls.label = op_name.replace("_", " ").capitalize()
+        inst = cls()
+        if op_name in _OPS:
+            raise RuntimeError(f"operation {op_name!r} registered twice")
+        _OPS[op_name] = inst
+        for k, prm in ps.items():
+            _PARAMS[k] = (inst, prm)
+        return cls
+
+    return deco
+
+
+def _load() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from . import ops as pkg
+    for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if not m.name.startswith("_"):
+            importlib.import_module(f"{pkg.__name__}.{m.name}")
+
+
+def ops() -> list[Op]:
+    """All registered operations in pipeline order."""
+    _load()
+    return sorted(_OPS.values(), key=lambda o: (o.order, o.name))
+
+
+def get_op(name: str) -> Op:
+    _load()
+    try:
+        return _OPS[name]
+    except KeyError:
+        raise ValueError(f"unknown operation {name!r}; valid: {', '.join(sorted(_OPS))}") from None
+
+
+def params(include_hidden: bool = False) -> dict[str, Param]:
+    """Every parameter by global name, in pipeline order."""
+    _load()
+    out: dict[str, Param] = {}
+    for op in ops():
+        for k, prm in op.params.items():
+            if include_hidden or not prm.hidden:
+                out[k] = prm
+    return out
+
+
+def get_param(name: str) -> Param:
+    _load()
+    try:
+        return _PARAMS[name][1]
+    except KeyError:
+        valid = ", ".join(sorted(k for k, (_, p) in _PARAMS.items() if not p.hidden))
+        raise ValueError(f"unknown parameter {name!r}; valid parameters: {valid}") from None
+
+
+def defaults(include_hidden: bool = True) -> dict[str, Any]:
+    return {k: p.default for k, p in params(include_hidden).items()}
+
+
+def validate_settings(settings: Mapping[str, Any], allow_hidden: bool = True) -> dict[str, Any]:
+    """Validate and normalise a flat ``{param: value}`` mapping against the registry.
+
+    Raises ``ValueError`` naming the parameter and the valid choices or range."""
+    out: dict[str, Any] = {}
+    for k, v in settings.items():
+        prm = get_param(k)
+        if prm.hidden and not allow_hidden:
+            raise ValueError(f"parameter {k!r} is set by tasks and cannot be given here")
+        out[k] = prm.validate(v)
+    return out
+
+
+def settings_to_json(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-safe copy of validated settings (arrays become lists)."""
+    return {k: get_param(k).to_json(v) for k, v in settings.items()}
+
+
+def op_values(op: Op, settings: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: settings.get(k, prm.default) for k, prm in op.params.items()}
+
+
+def active_ops(settings: Mapping[str, Any]) -> list[tuple[Op, dict[str, Any]]]:
+    """The operations that change the image under ``settings``, in pipeline order, each
+    with its parameter values."""
+    out = []
+    for op in ops():
+        p = op_values(op, settings)
+        if not op.is_identity(p):
+            out.append((op, p))
+    return out
+
+
+def iter_groups() -> Iterable[tuple[str, list[Op]]]:
+    """Operations grouped by ``group`` in pipeline order (for the GUI panel)."""
+    seen: dict[str, list[Op]] = {}
+    for op in ops():
+        seen.setdefault(op.group, []).append(op)
+    return seen.items()
