@@ -148,6 +148,7 @@ def oklab_to_oklch(lab: torch.Tensor, dim: int = -3) -> torch.Tensor:
     L, a, b = lab.unbind(dim)
     C = torch.hypot(a, b)
     h = torch.rad2deg(torch.atan2(b, a)) % 360.0
+    h = torch.where(h >= 360.0, torch.zeros_like(h), h)  # -tiny % 360 rounds to 360
     return torch.stack([L, C, h], dim)
 
 
@@ -170,7 +171,11 @@ def delta_e2000(lab1: torch.Tensor, lab2: torch.Tensor, dim: int = -3,
                 kL: float = 1.0, kC: float = 1.0, kH: float = 1.0) -> torch.Tensor:
     """CIEDE2000 colour difference between two CIE Lab tensors (Sharma, Wu & Dalal 2005).
 
-    Returns the difference with the channel axis removed."""
+    Returns the difference with the channel axis removed (float16/bfloat16 inputs are
+    computed in float32: 25**7 overflows half precision)."""
+    if lab1.dtype in (torch.float16, torch.bfloat16) or lab2.dtype in (torch.float16, torch.bfloat16):
+        dt = torch.promote_types(lab1.dtype, lab2.dtype)
+        return delta_e2000(lab1.float(), lab2.float(), dim, kL, kC, kH).to(dt)
     L1, a1, b1 = lab1.unbind(dim)
     L2, a2, b2 = lab2.unbind(dim)
     C1 = torch.hypot(a1, b1)
@@ -211,7 +216,8 @@ def delta_e2000(lab1: torch.Tensor, lab2: torch.Tensor, dim: int = -3,
     tL = dLp / (kL * SL)
     tC = dCp / (kC * SC)
     tH = dHp / (kH * SH)
-    return torch.sqrt(tL ** 2 + tC ** 2 + tH ** 2 + RT * tC * tH)
+    # clamp: identical pairs would give sqrt(0) and a NaN gradient in training losses
+    return torch.sqrt((tL ** 2 + tC ** 2 + tH ** 2 + RT * tC * tH).clamp_min(1e-30))
 
 
 def delta_e2000_rgb(rgb1: torch.Tensor, rgb2: torch.Tensor, dim: int = -3) -> torch.Tensor:

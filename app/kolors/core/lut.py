@@ -16,6 +16,8 @@ lookup runs in numba kernels (parallel over rows); on other devices, in torch.
 from __future__ import annotations
 
 import math
+import os
+import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -336,3 +338,110 @@ def apply_lut_u8(img: np.ndarray, lut: Lut3D, out: np.ndarray | None = None, bgr
     order = (2, 1, 0) if bgr else (0, 1, 2)
     _apply_int_hwc(np.ascontiguousarray(img), *order, *tabs, lut.size, out, np.float32(maxval + 0.49))
     return out
+
+
+# ----------------------------------------------------------------------------- 1D LUTs, file loading
+@dataclass
+class Lut1D:
+    """A per-channel 1D lookup table: ``table`` (K, 3) float32, unclamped output values at
+    K evenly spaced inputs over ``[lo, hi]`` per channel (the .cube ``DOMAIN_MIN/MAX``).
+    :meth:`apply` interpolates linearly; inputs outside the domain are clamped to it."""
+
+    table: np.ndarray
+    lo: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
+    hi: np.ndarray = field(default_factory=lambda: np.ones(3, np.float32))
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        self.table = np.ascontiguousarray(np.asarray(self.table, np.float32))
+        if self.table.ndim != 2 or self.table.shape[1] != 3 or self.table.shape[0] < 2:
+            raise ValueError(f"Lut1D table must be (K>=2, 3), got {self.table.shape}")
+        self.lo = np.broadcast_to(np.asarray(self.lo, np.float32), (3,)).copy()
+        self.hi = np.broadcast_to(np.asarray(self.hi, np.float32), (3,)).copy()
+        if not np.all(self.hi > self.lo):
+            raise ValueError(f"Lut1D domain must have hi > lo, got {self.lo} .. {self.hi}")
+
+    @property
+    def size(self) -> int:
+        return int(self.table.shape[0])
+
+    def apply(self, img: torch.Tensor) -> torch.Tensor:
+        """``img`` with channel axis -3 (e.g. (B,3,H,W)), any float dtype and device."""
+        dt = torch.float32 if img.dtype in (torch.float16, torch.bfloat16) else img.dtype
+        x = img.to(dt)
+        shp = [1] * x.dim()
+        shp[-3] = 3
+        lo = torch.as_tensor(self.lo, dtype=dt, device=x.device).view(shp)
+        hi = torch.as_tensor(self.hi, dtype=dt, device=x.device).view(shp)
+        tab = torch.as_tensor(self.table, dtype=dt, device=x.device)
+        k = tab.shape[0]
+        pos = ((x - lo) / (hi - lo)).nan_to_num(0.0).clamp(0, 1) * (k - 1)
+        i0 = pos.floor().clamp(0, k - 2)
+        f = pos - i0
+        i0 = i0.long()
+        chans = []
+        for c in range(3):
+            tc = tab[:, c]
+            ic = i0.select(-3, c)
+            a, b = tc[ic], tc[ic + 1]
+            chans.append(a + (b - a) * f.select(-3, c))
+        return torch.stack(chans, -3).to(img.dtype)
+
+    def __call__(self, img: torch.Tensor) -> torch.Tensor:
+        return self.apply(img)
+
+
+_LUT_LOADER: Callable[[str], "Lut3D | Lut1D"] | None = None
+_LUT_CACHE_SIZE = 8
+_LUT_CACHE: "dict[tuple[str, int, int], Lut3D | Lut1D]" = {}
+_LUT_LOCK = threading.Lock()
+
+
+def set_lut_loader(fn: Callable[[str], "Lut3D | Lut1D"] | None) -> None:
+    """Register the function that reads a LUT file into a :class:`Lut3D` or :class:`Lut1D`
+    (``kolors.io.luts`` registers its .cube reader when imported; core cannot import io).
+    Clears the cache."""
+    global _LUT_LOADER
+    _LUT_LOADER = fn
+    _LUT_CACHE.clear()
+
+
+def get_lut_loader() -> Callable[[str], "Lut3D | Lut1D"] | None:
+    """The registered loader (None if none)."""
+    return _LUT_LOADER
+
+
+def load_lut(path: str) -> "Lut3D | Lut1D":
+    """Load a LUT file through the registered loader, cached (LRU, a few entries) by
+    (absolute path, modification time, size), so an edited file is read again.
+
+    Raises ``ValueError`` naming the file when it cannot be found (core may not import
+    ``kolors.errors``; callers may re-raise it as ``InputError``), whatever the loader
+    raises for a malformed file, and ``RuntimeError`` when no loader is registered
+    (import ``kolors.io.luts``)."""
+    p = os.path.abspath(os.fspath(path))
+    try:
+        st = os.stat(p)
+    except OSError as e:
+        raise ValueError(f"LUT file {path}: cannot be read ({e.strerror or e})") from None
+    key = (p, st.st_mtime_ns, st.st_size)
+    with _LUT_LOCK:
+        hit = _LUT_CACHE.pop(key, None)
+        if hit is not None:
+            _LUT_CACHE[key] = hit  # most recently used last
+            return hit
+    if _LUT_LOADER is None:
+        raise RuntimeError("no LUT loader registered: import kolors.io.luts (it calls set_lut_loader)")
+    lut = _LUT_LOADER(p)
+    if not isinstance(lut, (Lut3D, Lut1D)):
+        raise TypeError(f"LUT loader returned {type(lut).__name__} for {path}, expected Lut3D or Lut1D")
+    with _LUT_LOCK:
+        for k in [k for k in _LUT_CACHE if k[0] == p]:
+            del _LUT_CACHE[k]  # older versions of the same file
+        _LUT_CACHE[key] = lut
+        while len(_LUT_CACHE) > _LUT_CACHE_SIZE:
+            del _LUT_CACHE[next(iter(_LUT_CACHE))]
+    return lut
+
+
+__all__ += ["Lut1D", "set_lut_loader", "get_lut_loader", "load_lut"]

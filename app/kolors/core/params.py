@@ -54,6 +54,11 @@ class Param:
     def describe(self) -> str:
         return self.kind
 
+    def lerp(self, value: Any, t: float) -> Any:
+        """Blend ``value`` toward the default: t=0 → default (identity), t=1 → value.
+        Kinds without a continuous blend switch at t > 0."""
+        return value if t > 0 else self.default
+
     def _err(self, msg: str) -> ValueError:
         return ValueError(f"parameter '{self.name}': {msg}")
 
@@ -91,6 +96,9 @@ class Float(Param):
 
     def describe(self) -> str:
         return f"number in [{self.lo:g}, {self.hi:g}], default {self.default:g}"
+
+    def lerp(self, value: Any, t: float) -> float:
+        return float(min(self.hi, max(self.lo, self.default + t * (value - self.default))))
 
 
 class Bool(Param):
@@ -186,6 +194,9 @@ class Curve(Param):
     def describe(self) -> str:
         return "points [[x, y], ...] in [0, 1], default [[0, 0], [1, 1]]"
 
+    def lerp(self, value: Any, t: float) -> list[list[float]]:
+        return [[x, x + t * (y - x)] for x, y in value]
+
 
 class FilePath(Param):
     """A path to a file (e.g. a .cube LUT). ``None`` means off."""
@@ -260,6 +271,11 @@ class Regions(Param):
     def describe(self) -> str:
         return "{'roi': [[x1, y1, x2, y2], ...], 'factor': f}, default none"
 
+    def lerp(self, value: Any, t: float) -> Any:
+        if value is None:
+            return None
+        return {**value, "factor": 1.0 + t * (value["factor"] - 1.0)}
+
 
 class Vector(Param):
     """A fixed-length vector of numbers, each in ``[lo, hi]`` (set by tasks/the model)."""
@@ -293,6 +309,9 @@ class Vector(Param):
     def describe(self) -> str:
         return f"{len(self.default)} numbers in [{self.lo:g}, {self.hi:g}]"
 
+    def lerp(self, value: Any, t: float) -> list[float]:
+        return [min(self.hi, max(self.lo, d + t * (v - d))) for v, d in zip(value, self.default)]
+
 
 class Grid(Param):
     """An array computed by a task or the model (e.g. a coarse gain grid). ``None`` = off.
@@ -325,6 +344,12 @@ class Grid(Param):
 
     def describe(self) -> str:
         return f"{self.ndim}-d array (set by tasks)"
+
+    def lerp(self, value: Any, t: float) -> Any:
+        """Grids hold log-domain offsets whose identity is 0: scale them."""
+        if value is None or t <= 0:
+            return None
+        return np.asarray(value, np.float32) * np.float32(t)
 
 
 @dataclass

@@ -1,0 +1,274 @@
+"""The ``kolors`` command.
+
+    kolors enhance IN -o OUT [--task T] [--intensity X] [--preset P] [--set name=value ...]
+    kolors batch IN_DIR_OR_GLOB -o OUT_DIR [--format jpg|png|tiff] ...
+    kolors presets [list|show NAME]
+    kolors lut -o FILE.cube [--preset P] [--set ...] [--size 33]
+    kolors info IN
+    kolors params
+
+Bad input gives one line on stderr (``kolors: error: ...``), exit status 2, and no output
+file. ``kolors`` with no arguments will open the desktop app.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+__all__ = ["main", "build_parser"]
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
+FORMATS = {"jpg": ".jpg", "jpeg": ".jpg", "png": ".png", "tif": ".tif", "tiff": ".tif", "webp": ".webp"}
+
+
+class CliError(Exception):
+    pass
+
+
+def _parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
+    from .core import registry
+    out: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise CliError(f"--set expects name=value, got {item!r}")
+        name, text = item.split("=", 1)
+        name = name.strip()
+        prm = registry.get_param(name)
+        if prm.hidden:
+            raise CliError(f"parameter {name!r} is set by tasks and cannot be given with --set")
+        out[name] = prm.validate(prm.parse(text))
+    return out
+
+
+def _grading_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("grading")
+    g.add_argument("--task", help="one of: color_correction, color_enhance, white_balance, style_transfer, "
+                                  "old_photo_restoration, hdr_enhance, low_light, industrial")
+    g.add_argument("--intensity", type=float, default=1.0, help="task strength in [0, 1] (default 1)")
+    g.add_argument("--preset", help="preset name (see `kolors presets`) or a preset .json file")
+    g.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="set a parameter, e.g. --set chroma_boost=1.3 (see `kolors params`)")
+    g.add_argument("--reference", help="reference photo for --task style_transfer")
+    g.add_argument("--model", default="general", choices=["general", "lite", "classic"],
+                   help="learned model type, or classic methods (default general)")
+    g.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    g.add_argument("--tile-size", type=int, default=512, help="tile size of full-resolution renders")
+    o = p.add_argument_group("output")
+    o.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100 (default 95)")
+    o.add_argument("--bits", type=int, choices=[8, 16, 32], help="output bit depth (default: as the source)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    p = argparse.ArgumentParser(prog="kolors", description="Kolors colour grading: grade photos from the "
+                                "command line, or run without arguments to open the app.")
+    p.add_argument("--version", action="version", version=f"kolors {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    e = sub.add_parser("enhance", help="grade one photo")
+    e.add_argument("input")
+    e.add_argument("-o", "--output", required=True)
+    _grading_args(e)
+
+    b = sub.add_parser("batch", help="grade a folder or glob of photos")
+    b.add_argument("input", help="folder, or a glob pattern in quotes")
+    b.add_argument("-o", "--output", required=True, help="output folder (created)")
+    b.add_argument("--format", choices=sorted(FORMATS), default="jpg", help="output format (default jpg)")
+    b.add_argument("--suffix", default="", help="added to each output name before the extension")
+    _grading_args(b)
+
+    pr = sub.add_parser("presets", help="list presets or show one")
+    pr.add_argument("action", nargs="?", default="list", choices=["list", "show"])
+    pr.add_argument("name", nargs="?")
+
+    lt = sub.add_parser("lut", help="bake a preset/settings into a .cube LUT")
+    lt.add_argument("-o", "--output", required=True)
+    lt.add_argument("--preset")
+    lt.add_argument("--set", action="append", metavar="NAME=VALUE")
+    lt.add_argument("--size", type=int, default=33, help="LUT size (default 33)")
+
+    i = sub.add_parser("info", help="describe an image file")
+    i.add_argument("input")
+
+    sub.add_parser("params", help="list the parameters (--set names, ranges, defaults)")
+    return p
+
+
+def _check_input(path: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise CliError(f"{path}: no such file")
+    if p.is_dir():
+        raise CliError(f"{path}: is a folder, expected an image file")
+    return p
+
+
+def _check_output(inp: Path, out: str) -> Path:
+    o = Path(out)
+    if o.exists() and o.resolve() == inp.resolve():
+        raise CliError(f"{out}: refusing to overwrite the input file")
+    if o.suffix.lower() not in IMAGE_SUFFIXES:
+        raise CliError(f"{out}: unknown output format {o.suffix or '(none)'}; use one of {', '.join(IMAGE_SUFFIXES)}")
+    if not o.parent.exists():
+        raise CliError(f"{out}: folder {o.parent} does not exist")
+    return o
+
+
+def _enhancer(args: argparse.Namespace):
+    from .engine.enhancer import Enhancer
+    return Enhancer(model_type=args.model, device=args.device, mem_optim={"tile_size": args.tile_size})
+
+
+def _grade_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    if args.quality is not None and not 1 <= args.quality <= 100:
+        raise CliError(f"--quality must be within 1..100, got {args.quality}")
+    return dict(task=args.task, intensity=args.intensity, reference=args.reference, preset=args.preset,
+                quality=args.quality, bits=args.bits, **_parse_sets(args.set))
+
+
+def cmd_enhance(args: argparse.Namespace) -> int:
+    inp = _check_input(args.input)
+    out = _check_output(inp, args.output)
+    if args.reference:
+        _check_input(args.reference)
+    kw = _grade_kwargs(args)
+    enh = _enhancer(args)
+    enh.enhance_file(inp, out, **kw)
+    return 0
+
+
+def _collect(pattern: str) -> list[Path]:
+    p = Path(pattern)
+    if p.is_dir():
+        files = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() in IMAGE_SUFFIXES)
+    else:
+        files = sorted(Path(x) for x in glob.glob(pattern) if Path(x).is_file())
+        if not files and not any(c in pattern for c in "*?["):
+            raise CliError(f"{pattern}: no such file or folder")
+    if not files:
+        raise CliError(f"{pattern}: no images found")
+    return files
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+    files = _collect(args.input)
+    outdir = Path(args.output)
+    outdir.mkdir(parents=True, exist_ok=True)
+    kw = _grade_kwargs(args)
+    enh = _enhancer(args)
+    failed = 0
+    ext = FORMATS[args.format]
+    for f in tqdm(files, desc="kolors batch", unit="photo", file=sys.stderr, disable=None):
+        dst = outdir / f"{f.stem}{args.suffix}{ext}"
+        try:
+            if dst.resolve() == f.resolve():
+                raise CliError(f"{f}: refusing to overwrite the input file")
+            enh.enhance_file(f, dst, **kw)
+        except Exception as e:  # noqa: BLE001 - a failing file is reported, the batch goes on
+            failed += 1
+            tqdm.write(f"kolors: error: {_msg(e, f)}", file=sys.stderr)
+    done = len(files) - failed
+    print(f"{done} of {len(files)} photos graded into {outdir}" + (f"; {failed} failed" if failed else ""),
+          file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from .io.presets import get_preset, list_presets
+    if args.action == "list":
+        for name in list_presets():
+            pr = get_preset(name)
+            print(f"{name:16s} {'(user) ' if pr.user else ''}{pr.description}")
+        return 0
+    if not args.name:
+        raise CliError("presets show needs a preset name")
+    pr = get_preset(args.name)
+    print(json.dumps(pr.to_json(), indent=2))
+    return 0
+
+
+def cmd_lut(args: argparse.Namespace) -> int:
+    from .engine.enhancer import Enhancer
+    out = Path(args.output)
+    if out.suffix.lower() != ".cube":
+        raise CliError(f"{args.output}: the LUT file must end in .cube")
+    if not out.parent.exists():
+        raise CliError(f"{args.output}: folder {out.parent} does not exist")
+    enh = Enhancer(model_type="classic", device="cpu")
+    if args.preset:
+        enh.set_preset(args.preset)
+    enh.set_params(**_parse_sets(args.set))
+    enh.export_lut(out, size=args.size, title=f"Kolors {args.preset or 'custom'}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .io.images import image_info
+    info = image_info(_check_input(args.input))
+    for k, v in info.items():
+        print(f"{k:14s} {v}")
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from .core import registry
+    for op in registry.ops():
+        vis = [(k, p) for k, p in op.params.items() if not p.hidden]
+        if not vis:
+            continue
+        print(f"[{op.group}] {op.label}")
+        for k, p in vis:
+            print(f"  {k:26s} {p.describe()}")
+    return 0
+
+
+def _msg(e: BaseException, path: Any = None) -> str:
+    text = str(e) or type(e).__name__
+    if isinstance(e, OSError) and getattr(e, "filename", None) is None and path is not None:
+        text = f"{path}: {text}"
+    if isinstance(e, OSError) and e.filename:
+        text = f"{e.filename}: {e.strerror or text}"
+    return " ".join(text.split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        try:
+            from .gui.app import run_gui  # type: ignore[import-not-found]
+        except ImportError:
+            parser.print_help()
+            return 0
+        return run_gui([])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="kolors: %(message)s")
+    if not args.verbose:
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"kolors\..*")
+    handlers = {"enhance": cmd_enhance, "batch": cmd_batch, "presets": cmd_presets, "lut": cmd_lut,
+                "info": cmd_info, "params": cmd_params}
+    if args.cmd is None:
+        parser.print_help()
+        return 0
+    try:
+        return handlers[args.cmd](args)
+    except KeyboardInterrupt:
+        print("kolors: interrupted", file=sys.stderr)
+        return 130
+    except (CliError, ValueError, OSError, MemoryError) as e:
+        print(f"kolors: error: {_msg(e, getattr(args, 'input', None))}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001 - last resort: one line, not a traceback
+        if os.environ.get("KOLORS_DEBUG"):
+            raise
+        print(f"kolors: error: {type(e).__name__}: {_msg(e)}", file=sys.stderr)
+        return 1

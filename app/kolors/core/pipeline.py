@@ -1,0 +1,114 @@
+"""The render plan: active operations in order, consecutive pointwise ones baked into
+one 3D LUT each.
+
+A :class:`Plan` is built once per (settings, source) and run on whole images or tiles.
+Input and output of :meth:`Plan.run` are ``(B,3,H,W)`` float tensors of linear sRGB
+(white = 1, values above 1 kept). The first LUT stage sees the source directly, so its
+shaper covers ``[0, source_max]`` with an sRGB encoding (even perceptual steps); later
+stages see the output of spatial operations and use a shaper with headroom above
+white (``srgb_hdr``, up to 256).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import torch
+
+from . import color
+from .lut import Lut3D, Shaper, apply_lut, bake
+from .params import RenderContext
+from .registry import Op, active_ops
+
+__all__ = ["Stage", "Plan"]
+
+
+@dataclass
+class Stage:
+    """A run of operations: several pointwise ones (``lut`` set once baked) or one
+    spatial/positional one."""
+
+    ops: list[tuple[Op, dict[str, Any]]]
+    pointwise: bool
+    lut: Lut3D | None = None
+
+    def direct(self, img: torch.Tensor, ctx: RenderContext) -> torch.Tensor:
+        for op, p in self.ops:
+            img = op.process(img, p, ctx)
+        return img
+
+    def run(self, img: torch.Tensor, ctx: RenderContext) -> torch.Tensor:
+        if self.lut is not None:
+            return apply_lut(img, self.lut)
+        return self.direct(img, ctx)
+
+
+@dataclass
+class Plan:
+    """Compiled settings. ``bake=False`` evaluates every operation directly (the
+    reference the baked path is tested against)."""
+
+    settings: Mapping[str, Any]
+    source_max: float = 1.0
+    lut_size: int = 65
+    bake: bool = True
+    stages: list[Stage] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stages = []
+        for op, p in active_ops(self.settings):
+            if op.pointwise and self.stages and self.stages[-1].pointwise:
+                self.stages[-1].ops.append((op, p))
+            else:
+                self.stages.append(Stage([(op, p)], op.pointwise))
+        if self.bake:
+            for i, st in enumerate(self.stages):
+                if st.pointwise:
+                    st.lut = self._bake(st, first=(i == 0))
+
+    def _bake(self, st: Stage, first: bool) -> Lut3D:
+        shaper = Shaper("srgb", hi=max(1.0, self.source_max)) if first else Shaper("srgb_hdr", hi=256.0)
+        ctx = RenderContext()
+        return bake(lambda x: st.direct(x, ctx), self.lut_size, shaper)
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def is_identity(self) -> bool:
+        return not self.stages
+
+    @property
+    def pointwise_only(self) -> bool:
+        """True when the whole plan is colour-only (one LUT, no spatial stage)."""
+        return all(st.pointwise for st in self.stages)
+
+    def halo(self, ctx: RenderContext) -> int:
+        """Context pixels a tile needs: spatial halos add up along the chain."""
+        return sum(op.halo(p, ctx) for st in self.stages if not st.pointwise for op, p in st.ops)
+
+    def ops(self) -> list[str]:
+        return [op.name for st in self.stages for op, _ in st.ops]
+
+    # ------------------------------------------------------------------ running
+    def run(self, img: torch.Tensor, ctx: RenderContext | None = None) -> torch.Tensor:
+        """Render a (B,3,H,W) linear tensor (a whole image or a tile with its halo)."""
+        ctx = ctx or RenderContext(full_size=tuple(img.shape[-2:]))
+        for st in self.stages:
+            img = st.run(img, ctx)
+        return img
+
+    def encoded_lut(self, size: int = 33) -> Lut3D:
+        """The whole (pointwise-only) plan as one LUT from sRGB-encoded input in [0, 1]
+        to sRGB-encoded output: what 8/16-bit sources go through in one pass, and what
+        ``kolors lut`` writes to a .cube for ffmpeg, Resolve or OBS."""
+        if not self.pointwise_only:
+            names = [op.name for st in self.stages if not st.pointwise for op, _ in st.ops]
+            raise ValueError(f"cannot bake spatial operations into a LUT: {', '.join(names)}")
+        ctx = RenderContext()
+
+        def fn(e: torch.Tensor) -> torch.Tensor:
+            x = color.srgb_to_linear(e)
+            for st in self.stages:
+                x = st.direct(x, ctx)
+            return color.linear_to_srgb(x)
+
+        return bake(fn, size, Shaper("linear"))

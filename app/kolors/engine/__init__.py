@@ -1,0 +1,1 @@
+"""The public facade: Enhancer, tasks, presets, device choice, tiled rendering."""

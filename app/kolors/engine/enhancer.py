@@ -1,0 +1,272 @@
+"""``Enhancer``: the seed's Python API, used by the CLI and the GUI alike."""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import warnings
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import torch
+
+from ..core import registry
+from ..core.pipeline import Plan
+from . import tasks as T
+from .device import describe_device, resolve_device
+from .render import RenderOptions, render_array, thumb_linear
+
+log = logging.getLogger("kolors")
+
+__all__ = ["Enhancer", "MODEL_TYPES"]
+
+MODEL_TYPES = ("general", "lite", "classic")
+_MEM_KEYS = {"tile_size", "grad_checkpoint"}
+
+
+def _settings_key(settings: Mapping[str, Any], extra: Any = None) -> str:
+    def enc(v: Any) -> Any:
+        return np.asarray(v).round(7).tolist() if isinstance(v, np.ndarray) else v
+    blob = json.dumps({k: enc(v) for k, v in sorted(settings.items())}, sort_keys=True, default=str)
+    return hashlib.sha1((blob + repr(extra)).encode()).hexdigest()
+
+
+class Enhancer:
+    """Colour enhancement on photos, the same engine as the app and the ``kolors`` command.
+
+    Parameters
+    ----------
+    model_type: ``'general'``, ``'lite'`` (the learned enhancer) or ``'classic'``
+        (classical methods: gray-world, auto-levels, local tone mapping, Reinhard).
+    device: ``'auto'`` (CUDA when present, else CPU), ``'cpu'``, ``'cuda'``, ``'cuda:N'``.
+    half_precision: float16 rendering on CUDA (ignored on the CPU).
+    mem_optim: ``{'tile_size': 512, 'grad_checkpoint': False}`` — tile size of
+        full-resolution renders; gradient checkpointing for training.
+    """
+
+    def __init__(self, model_type: str = "general", device: str = "auto", half_precision: bool = False,
+                 mem_optim: Mapping[str, Any] | None = None):
+        if model_type not in MODEL_TYPES:
+            raise ValueError(f"unknown model_type {model_type!r}; valid: {', '.join(MODEL_TYPES)}")
+        mem = {"tile_size": 512, "grad_checkpoint": False}
+        for k, v in (mem_optim or {}).items():
+            if k not in _MEM_KEYS:
+                raise ValueError(f"unknown mem_optim key {k!r}; valid: {', '.join(sorted(_MEM_KEYS))}")
+            mem[k] = v
+        if not isinstance(mem["tile_size"], int) or not 64 <= mem["tile_size"] <= 16384:
+            raise ValueError(f"mem_optim['tile_size'] must be an integer in [64, 16384], got {mem['tile_size']!r}")
+        self.model_type = model_type
+        self.device = resolve_device(device)
+        self.half_precision = bool(half_precision) and self.device.type == "cuda"
+        self.mem_optim = mem
+        self._preset: str | None = None
+        self._preset_settings: dict[str, Any] = {}
+        self._params: dict[str, Any] = {}
+        self._plans: OrderedDict[str, Plan] = OrderedDict()
+        self.model = None
+        self.effective_model_type = "classic"
+        if model_type != "classic":
+            self._load_model(model_type)
+
+    # ------------------------------------------------------------------ model
+    def _load_model(self, model_type: str) -> None:
+        try:
+            from ..model import load_shipped  # type: ignore[attr-defined]
+        except ImportError:
+            load_shipped = None
+        if load_shipped is not None:
+            self.model = load_shipped(model_type, self.device)
+            self.effective_model_type = model_type
+            return
+        warnings.warn(f"model_type={model_type!r}: no learned weights are shipped yet; "
+                      "tasks run with the classical methods (model_type='classic')", RuntimeWarning, stacklevel=3)
+
+    @property
+    def device_name(self) -> str:
+        return describe_device(self.device)
+
+    # ------------------------------------------------------------------ listing
+    @staticmethod
+    def tasks() -> list[str]:
+        """Names of the eight tasks."""
+        return T.task_names()
+
+    @staticmethod
+    def presets() -> list[str]:
+        """Names of the shipped and user presets."""
+        from ..io.presets import list_presets
+        return list_presets()
+
+    @staticmethod
+    def parameters() -> dict[str, Any]:
+        """Visible parameters by name (their declarations: range, default, label)."""
+        return registry.params()
+
+    # ------------------------------------------------------------------ state
+    def set_preset(self, name: str | None) -> "Enhancer":
+        """Use preset ``name`` as the base of every following call (None clears it)."""
+        if name is None:
+            self._preset, self._preset_settings = None, {}
+        else:
+            from ..io.presets import get_preset
+            self._preset_settings = dict(get_preset(name).settings)
+            self._preset = name
+        return self
+
+    def set_params(self, **params: Any) -> "Enhancer":
+        """Set parameters for every following call (validated; ``ValueError`` names the
+        valid parameters or range)."""
+        self._params.update(registry.validate_settings(params, allow_hidden=False))
+        return self
+
+    def reset(self) -> "Enhancer":
+        self._preset, self._preset_settings, self._params = None, {}, {}
+        return self
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The current preset + parameters (what a call without arguments renders)."""
+        return {**self._preset_settings, **self._params}
+
+    # ------------------------------------------------------------------ core
+    def resolve_settings(self, linear: torch.Tensor | None, task: str | None = None, intensity: float = 1.0,
+                         reference: torch.Tensor | None = None, preset: str | None = None,
+                         params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Merge preset < task result < explicit parameters into one validated dict.
+        ``linear`` is the (1,3,H,W) linear photo the task looks at."""
+        if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) or not 0 <= intensity <= 1:
+            raise ValueError(f"intensity must be a number within [0, 1], got {intensity!r}")
+        base = dict(self._preset_settings)
+        if preset is not None:
+            from ..io.presets import get_preset
+            base = dict(get_preset(preset).settings)
+        base.update(self._params)
+        if task is not None:
+            T.check_task(task)
+            if task == "style_transfer" and reference is None:
+                raise ValueError("task 'style_transfer' needs a reference image (reference=...)")
+            if linear is None:
+                raise ValueError("a task needs the image to analyse")
+            base.update(self.analyse(linear, task, intensity, reference))
+        if params:
+            base.update(registry.validate_settings(params, allow_hidden=False))
+        return base
+
+    def analyse(self, linear: torch.Tensor, task: str, intensity: float = 1.0,
+                reference: torch.Tensor | None = None) -> dict[str, Any]:
+        """The settings a task chooses for this photo (the values "Auto" puts on sliders)."""
+        return T.analyse(task, linear, reference, intensity)
+
+    def plan(self, settings: Mapping[str, Any], source_max: float = 1.0) -> Plan:
+        """A compiled (baked) plan for ``settings``, cached (LRU of 16)."""
+        key = _settings_key(settings, round(source_max, 4))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = Plan(dict(settings), source_max=source_max)
+            self._plans[key] = plan
+            while len(self._plans) > 16:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(key)
+        return plan
+
+    def render(self, rgb: np.ndarray, settings: Mapping[str, Any], *, out_dtype: Any = None, linear: bool = False,
+               scale: float = 1.0, full_size: tuple[int, int] | None = None, offset: tuple[int, int] = (0, 0),
+               on_progress: Callable[[float], None] | None = None,
+               should_cancel: Callable[[], bool] | None = None,
+               on_message: Callable[[str], None] | None = None) -> np.ndarray:
+        """Render an RGB ``H×W×3`` array (see :mod:`kolors.engine.render`) with ``settings``."""
+        src_max = float(rgb.max()) if (linear or rgb.dtype == np.float32) and rgb.size else 1.0
+        plan = self.plan(settings, max(1.0, src_max))
+        opts = RenderOptions(device=self.device, tile_size=self.mem_optim["tile_size"],
+                             half_precision=self.half_precision, scale=scale, full_size=full_size, offset=offset,
+                             linear=linear, on_progress=on_progress, should_cancel=should_cancel,
+                             on_message=on_message)
+        return render_array(rgb, plan, out_dtype, opts)
+
+    # ------------------------------------------------------------------ seed API
+    def enhance(self, image: np.ndarray, task: str | None = None, intensity: float = 1.0,
+                reference: np.ndarray | str | Path | None = None, preset: str | None = None,
+                **params: Any) -> np.ndarray:
+        """Enhance an OpenCV-style ``H×W×3`` **BGR** array (uint8, uint16, or float32
+        sRGB-encoded with 1.0 = white) and return one of the same dtype and shape.
+
+        ``task``: one of :meth:`tasks` (``style_transfer`` needs ``reference``: a BGR
+        array or an image path); ``intensity`` in [0, 1] blends toward the original;
+        ``preset``: a preset name; ``params``: any visible parameter (``chroma_boost=1.3``,
+        ``color_space='LAB'``, ``region_boost={'roi': [(x1, y1, x2, y2)], 'factor': 2}``)."""
+        rgb = _check_image(image)[..., ::-1]
+        ref_lin = None
+        if reference is not None:
+            ref_lin = thumb_linear(self._load_reference(reference))
+        lin = thumb_linear(rgb) if task is not None else None
+        settings = self.resolve_settings(lin, task, intensity, ref_lin, preset, params)
+        out = self.render(np.ascontiguousarray(rgb), settings)
+        return np.ascontiguousarray(out[..., ::-1])
+
+    @staticmethod
+    def _load_reference(reference: np.ndarray | str | Path) -> np.ndarray:
+        if isinstance(reference, (str, Path)):
+            from ..io.images import read_image
+            return read_image(reference).data
+        return np.ascontiguousarray(_check_image(reference, "reference")[..., ::-1])
+
+    def enhance_file(self, src: str | Path, dst: str | Path, task: str | None = None, intensity: float = 1.0,
+                     reference: str | Path | None = None, preset: str | None = None, *, quality: int = 95,
+                     bits: int | None = None, on_progress: Callable[[float], None] | None = None,
+                     should_cancel: Callable[[], bool] | None = None, **params: Any) -> Path:
+        """Read ``src``, grade it, write ``dst`` atomically (format from the suffix; ICC
+        sRGB and the source's EXIF carried over). The source is never written."""
+        from ..io.images import read_image, write_image
+        photo = read_image(src)
+        settings = self.resolve_settings(
+            thumb_linear(photo.data) if task else None, task, intensity,
+            thumb_linear(read_image(reference).data) if reference is not None else None, preset, params)
+        out_dtype = _out_dtype(photo.data.dtype, bits, Path(dst))
+        out = self.render(photo.data, settings, out_dtype=out_dtype, on_progress=on_progress,
+                          should_cancel=should_cancel)
+        return Path(write_image(dst, out, quality=quality, exif=photo.exif, protect=src))
+
+    def export_lut(self, path: str | Path, settings: Mapping[str, Any] | None = None, size: int = 33,
+                   title: str = "Kolors") -> Path:
+        """Bake ``settings`` (default: the current ones) into a .cube from sRGB-encoded
+        input to sRGB-encoded output (what ffmpeg, Resolve, Premiere and OBS expect)."""
+        from ..io.luts import write_cube
+        if not 2 <= size <= 129:
+            raise ValueError(f"LUT size must be within [2, 129], got {size}")
+        settings = self.settings if settings is None else settings
+        lut = self.plan(settings).encoded_lut(size)
+        lut.title = title
+        write_cube(path, lut)
+        return Path(path)
+
+
+def _check_image(image: Any, what: str = "image") -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"{what} must be a numpy H×W×3 array, got {type(image).__name__}")
+    if image.ndim != 3 or image.shape[2] != 3 or image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"{what} must be H×W×3 (BGR), got shape {image.shape}")
+    if image.dtype not in (np.uint8, np.uint16, np.float32):
+        raise ValueError(f"{what} dtype must be uint8, uint16 or float32, got {image.dtype}")
+    if image.dtype == np.float32 and not np.isfinite(image).all():
+        raise ValueError(f"{what} contains NaN or infinite values")
+    return image
+
+
+def _out_dtype(src: np.dtype, bits: int | None, dst: Path) -> np.dtype:
+    suffix = dst.suffix.lower()
+    if bits is None:
+        if suffix in (".jpg", ".jpeg", ".webp"):
+            return np.dtype(np.uint8)
+        if suffix == ".png" and src == np.float32:
+            return np.dtype(np.uint16)
+        return np.dtype(src)
+    if bits not in (8, 16, 32):
+        raise ValueError(f"bits must be 8, 16 or 32, got {bits}")
+    if bits == 32 and suffix not in (".tif", ".tiff"):
+        raise ValueError("32-bit float output needs a .tif/.tiff file")
+    if bits == 16 and suffix in (".jpg", ".jpeg", ".webp"):
+        raise ValueError(f"{suffix} files are 8-bit; use .png or .tif for 16 bits")
+    return np.dtype({8: np.uint8, 16: np.uint16, 32: np.float32}[bits])

@@ -1,0 +1,109 @@
+"""Presets: named settings as JSON, validated against the operation registry.
+
+A preset file is ``{"name": str, "description": str, "version": 1, "settings":
+{param: value, ...}}``. Shipped presets live in ``presets/``; user presets in the
+platform's user data folder (``platformdirs``). User presets shadow shipped ones of the
+same name only when saved under a new name — shipped names are refused on save."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..core import registry
+from ..errors import InputError
+from ..paths import presets_dir, user_presets_dir
+from .atomic import atomic_write
+
+__all__ = ["Preset", "load_preset_file", "list_presets", "get_preset", "save_user_preset", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+
+
+@dataclass
+class Preset:
+    name: str
+    settings: dict[str, Any]
+    description: str = ""
+    path: Path | None = None
+    user: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "version": SCHEMA_VERSION,
+                "settings": registry.settings_to_json(self.settings)}
+
+
+def load_preset_file(path: str | Path, user: bool = False) -> Preset:
+    """Read and validate one preset file; ``InputError`` names the file and field."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: preset file not found") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: a preset must be a JSON object")
+    name = doc.get("name", path.stem)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InputError(f"{path}: field 'name' must be lower-case letters, digits, '_' or '-', got {name!r}")
+    ver = doc.get("version", SCHEMA_VERSION)
+    if not isinstance(ver, int) or ver > SCHEMA_VERSION:
+        raise InputError(f"{path}: field 'version' {ver!r} is newer than this Kolors understands ({SCHEMA_VERSION})")
+    settings = doc.get("settings")
+    if not isinstance(settings, dict):
+        raise InputError(f"{path}: field 'settings' must be an object of parameter values")
+    try:
+        valid = registry.validate_settings(settings, allow_hidden=False)
+    except ValueError as e:
+        raise InputError(f"{path}: field 'settings': {e}") from None
+    desc = doc.get("description", "")
+    if not isinstance(desc, str):
+        raise InputError(f"{path}: field 'description' must be a string")
+    return Preset(name, valid, desc, path, user)
+
+
+def _scan(folder: Path, user: bool) -> dict[str, Path]:
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.json"))}
+
+
+def list_presets() -> list[str]:
+    """Names of the shipped presets, then the user's, sorted within each."""
+    shipped = _scan(presets_dir(), False)
+    user = [n for n in _scan(user_presets_dir(), True) if n not in shipped]
+    return sorted(shipped) + sorted(user)
+
+
+def get_preset(name: str) -> Preset:
+    """Load a preset by name (shipped first, then user) or from a ``.json`` path."""
+    if name.endswith(".json") and Path(name).is_file():
+        return load_preset_file(name)
+    shipped = _scan(presets_dir(), False)
+    if name in shipped:
+        return load_preset_file(shipped[name])
+    user = _scan(user_presets_dir(), True)
+    if name in user:
+        return load_preset_file(user[name], user=True)
+    raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(list_presets())}")
+
+
+def save_user_preset(name: str, settings: dict[str, Any], description: str = "") -> Path:
+    """Save ``settings`` (visible parameters only) as a user preset; returns its path."""
+    if not _NAME.match(name):
+        raise ValueError(f"preset name {name!r}: use lower-case letters, digits, '_' or '-'")
+    if name in _scan(presets_dir(), False):
+        raise ValueError(f"preset name {name!r} is a shipped preset; choose another name")
+    visible = {k: v for k, v in settings.items() if not registry.get_param(k).hidden}
+    valid = registry.validate_settings(visible, allow_hidden=False)
+    folder = user_presets_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    data = json.dumps(Preset(name, valid, description).to_json(), indent=2).encode()
+    atomic_write(path, lambda f: f.write(data))
+    return path

@@ -1,0 +1,75 @@
+"""Baked LUT path against direct evaluation, and plan structure."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from kolors.core import color, registry
+from kolors.core.pipeline import Plan
+
+POINTWISE_VISIBLE = [k for op in registry.ops() if op.pointwise and op.name != "lut_file"
+                     for k, p in op.params.items() if not p.hidden]
+
+
+def random_settings(rng: np.random.Generator, n: int | None = None) -> dict:
+    keys = rng.choice(POINTWISE_VISIBLE, size=n or int(rng.integers(3, 8)), replace=False)
+    return registry.validate_settings({k: registry.get_param(k).sample(rng) for k in keys})
+
+
+def _load(path) -> torch.Tensor:
+    a = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32) / 255.0
+    return color.srgb_to_linear(torch.from_numpy(a).permute(2, 0, 1)[None])
+
+
+def test_consecutive_pointwise_ops_share_one_lut():
+    s = registry.validate_settings({"exposure": 0.5, "contrast": 0.3, "vibrance": 0.2,
+                                    "local_contrast": True, "local_contrast_amount": 0.5, "chroma_boost": 1.2})
+    plan = Plan(s)
+    kinds = [(st.pointwise, [op.name for op, _ in st.ops]) for st in plan.stages]
+    assert kinds == [(True, ["exposure", "contrast"]), (False, ["local_contrast"]),
+                     (True, ["vibrance", "chroma_boost"])]
+    assert all(st.lut is not None for st in plan.stages if st.pointwise)
+
+
+def test_baked_matches_direct_on_kodak(kodak):
+    """Random settings on every Kodak photo: mean ΔE2000 ≤ 0.1 and max ≤ 1.0."""
+    rng = np.random.default_rng(2024)
+    means, maxes = [], []
+    for path in kodak:
+        img = _load(path)[..., ::2, ::2].contiguous()  # half size keeps the test quick
+        s = random_settings(rng)
+        baked = Plan(s).run(img)
+        direct = Plan(s, bake=False).run(img)
+        de = color.delta_e2000_rgb(baked, direct)
+        means.append(float(de.mean()))
+        maxes.append(float(de.max()))
+        assert means[-1] <= 0.1 and maxes[-1] <= 1.0, (path.name, s, means[-1], maxes[-1])
+    print(f"baked vs direct over {len(kodak)} photos: mean ΔE2000 {np.mean(means):.4f}, max {max(maxes):.3f}")
+
+
+def test_integer_fast_path_matches_direct(kodak):
+    """The one-pass 8-bit LUT kernel stays within 1 code of the direct float render."""
+    rng = np.random.default_rng(7)
+    for path in kodak[:6]:
+        src = np.asarray(Image.open(path).convert("RGB"))
+        s = random_settings(rng)
+        plan = Plan(s)
+        fast = Plan(s).encoded_lut(33)
+        from kolors.core.lut import apply_lut_u8
+        got = apply_lut_u8(src, fast).astype(int)
+        lin = color.srgb_to_linear(torch.from_numpy(src.astype(np.float32) / 255).permute(2, 0, 1)[None])
+        ref = color.linear_to_srgb(Plan(s, bake=False).run(lin))[0].permute(1, 2, 0).clamp(0, 1) * 255
+        ref = (ref + 0.5).floor().numpy().astype(int)
+        diff = np.abs(got - ref)
+        assert diff.mean() < 0.5 and np.percentile(diff, 99.9) <= 2, (path.name, s, diff.mean(), diff.max())
+        assert plan.pointwise_only
+
+
+def test_hdr_input_keeps_highlights():
+    """Values above white pass through a baked stage (shaper with headroom)."""
+    s = registry.validate_settings({"exposure": -2.0})
+    x = torch.tensor([4.0, 2.0, 1.0]).view(1, 3, 1, 1)
+    out = Plan(s, source_max=4.0).run(x)
+    assert torch.allclose(out, x / 4, rtol=2e-3)
