@@ -246,6 +246,10 @@ def _apply_f32_planar(img, mode, tab, lo, hi, table, out):
                         i0 = k1 - 1
                     f = p - i0
                     s = tab[i0, c] + (tab[i0 + 1, c] - tab[i0, c]) * f
+                if not s > 0.0:
+                    s = 0.0
+                elif s > 1.0:
+                    s = 1.0
                 co[c] = s * n1
             i = min(int(co[0]), n1 - 1)
             j = min(int(co[1]), n1 - 1)

@@ -14,6 +14,7 @@ import torch
 
 from ..core import registry
 from ..core.pipeline import Plan
+from ..io import luts as _luts  # noqa: F401 - registers the .cube reader for the lut_file operation
 from . import tasks as T
 from .device import describe_device, resolve_device
 from .render import RenderOptions, render_array, thumb_linear
