@@ -66,7 +66,11 @@ def _grading_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        __version__ = version("kolors")
+    except PackageNotFoundError:
+        __version__ = "0.1.0 (source)"
     p = argparse.ArgumentParser(prog="kolors", description="Kolors colour grading: grade photos from the "
                                 "command line, or run without arguments to open the app.")
     p.add_argument("--version", action="version", version=f"kolors {__version__}")

@@ -235,7 +235,8 @@ def _apply_f32_planar(img, mode, tab, lo, hi, table, out):
                     if s > 1.0:
                         s = 1.0
                 else:
-                    t = (v - lo[c]) / (hi[c] - lo[c])
+                    # mode 1: the table covers [0, 1]; hi is the log branch's top
+                    t = v if mode == 1 else (v - lo[c]) / (hi[c] - lo[c])
                     if not t > 0.0:  # also catches NaN
                         t = 0.0
                     elif t > 1.0:

@@ -185,10 +185,11 @@ class Curve(Param):
         return all(abs(x - y) < 1e-12 for x, y in value)
 
     def sample(self, rng: np.random.Generator) -> list[list[float]]:
-        n = int(rng.integers(2, 6))
-        xs = np.sort(rng.uniform(0.05, 0.95, n))
-        xs = np.unique(np.round(xs, 3))
-        ys = np.clip(xs + rng.normal(0, 0.08, xs.size), 0, 1)
+        # a plausible edit: 1-4 inner points at least 0.1 apart, monotone y
+        n = int(rng.integers(1, 5))
+        xs = np.unique(np.round(np.sort(rng.uniform(0.05, 0.95, n)), 3))
+        xs = xs[np.concatenate([[True], np.diff(xs) >= 0.1])]
+        ys = np.maximum.accumulate(np.clip(xs + rng.normal(0, 0.06, xs.size), 0.01, 0.99))
         return [[0.0, 0.0]] + [[float(a), float(b)] for a, b in zip(xs, ys)] + [[1.0, 1.0]]
 
     def describe(self) -> str:
