@@ -118,7 +118,7 @@ def main() -> None:
             f"**{r['peak'] / MiB:,.0f}**", f"{over / MiB:,.0f}", f"{extra / MiB:,.0f}",
         ])
     print("MiB (2²⁰ bytes); one fresh child process per case; peak = `ru_maxrss` of the child.\n")
-    print(md_table(["case", "render (s)", "baseline after imports", "source + result arrays",
+    print(md_table(["case", "render (s; first call in a fresh process)", "baseline after imports", "source + result arrays",
                     "peak (whole process)", "peak − baseline", "working set beyond baseline, source and result"],
                    rows))
     goal = 1.5e9
