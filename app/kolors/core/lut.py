@@ -294,8 +294,7 @@ def _tetra_torch(table: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
 def apply_lut(img: torch.Tensor, lut: Lut3D, use_kernel: bool = True) -> torch.Tensor:
     """Apply ``lut`` to ``img`` (B,3,H,W) float (any device). Returns float of the same
     shape, dtype and device. CPU float32 goes through the numba kernel."""
-    if use_kernel and img.device.type == "cpu" and lut.shaper.kind != "table" or (
-            use_kernel and img.device.type == "cpu" and lut.shaper.kind == "table"):
+    if use_kernel and img.device.type == "cpu":
         x = img.detach().to(torch.float32).contiguous()
         out = torch.empty_like(x)
         mode, tab, lo, hi = lut.shaper.kernel_table()
