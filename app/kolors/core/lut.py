@@ -7,8 +7,16 @@ maps the input domain to the table's [0, 1] index range:
 
 * ``linear``  — ``(x - lo) / (hi - lo)`` (the .cube ``DOMAIN_MIN/MAX``),
 * ``table``   — a 1D table per channel over ``[lo, hi]`` (the .cube 1D shaper Resolve writes),
-* ``srgb``    — the sRGB encoding of ``x / hi``: perceptually even steps for linear light,
-* ``srgb_hdr``— 0.75 · sRGB encoding on [0, 1], then log2 up to ``hi`` (values above white).
+* ``cbrt``    — the cube root of ``x / hi`` (with a linear toe below 2^-12): steps even in
+  perceived lightness, as Lab's and Oklab's L, and finer than sRGB's near black, where
+  gains and saturation pushes magnify a cell (what the render plan bakes with),
+* ``cbrt_hdr``— ``split`` · that cube root on [0, 1], then log2 up to ``hi`` (values above
+  white); ``split`` (default 0.75) is the share of the grid below white,
+* ``srgb``, ``srgb_hdr`` — the same with the sRGB encoding.
+
+Every shaper first multiplies the input by its per-channel ``gain`` (default 1): a plan
+pulls leading exposure/gain operations out of the table into it, so a +4 EV push keeps
+most of the grid for [0, 1] (``cbrt_hdr``) instead of spreading it evenly over [0, 16].
 
 Interpolation is tetrahedral (as in ffmpeg's ``lut3d`` and Resolve). On the CPU the
 lookup runs in numba kernels (parallel over rows); on other devices, in torch.
@@ -25,39 +33,75 @@ import numba
 import numpy as np
 import torch
 
-from .color import linear_to_srgb
+from .color import linear_to_srgb, srgb_to_linear
 
-__all__ = ["Shaper", "Lut3D", "bake", "apply_lut", "apply_lut_u8", "identity_table"]
+__all__ = ["Shaper", "Lut3D", "bake", "apply_lut", "apply_lut_u8", "direct_table_u8", "identity_table"]
 
 _SHAPER_TAB = 4096
+#: below this the cube-root curve is a line (its slope is infinite at 0)
+_CBRT_TOE = 2.0 ** -12
+_CBRT_TOE_Y = _CBRT_TOE ** (1.0 / 3.0)
+
+
+def _cbrt_encode(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] → [0, 1]: cube root with a linear toe below :data:`_CBRT_TOE` (torch)."""
+    return torch.where(x < _CBRT_TOE, x * (_CBRT_TOE_Y / _CBRT_TOE), x.clamp_min(_CBRT_TOE) ** (1.0 / 3.0))
+
+
+def _cbrt_decode(u: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_cbrt_encode` (numpy, float64)."""
+    return np.where(u < _CBRT_TOE_Y, u * (_CBRT_TOE / _CBRT_TOE_Y), np.maximum(u, _CBRT_TOE_Y) ** 3)
+
+
+def _srgb_decode(u: np.ndarray) -> np.ndarray:
+    return np.where(u <= 0.04045, u / 12.92, ((u + 0.055) / 1.055) ** 2.4)
+
+
+#: curve name → (encode on torch tensors in [0, 1], decode on numpy arrays)
+_CURVES = {"srgb": (linear_to_srgb, _srgb_decode), "cbrt": (_cbrt_encode, _cbrt_decode)}
+SHAPER_KINDS = ("linear", "table", "srgb", "srgb_hdr", "cbrt", "cbrt_hdr")
 
 
 @dataclass
 class Shaper:
     """Input shaping of a :class:`Lut3D` (see the module docstring)."""
 
-    kind: str = "linear"  # linear | table | srgb | srgb_hdr
+    kind: str = "linear"  # one of SHAPER_KINDS
     lo: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
     hi: np.ndarray = field(default_factory=lambda: np.ones(3, np.float32))
     table: np.ndarray | None = None  # (K, 3) values in [0, 1] for kind 'table'
+    gain: np.ndarray = field(default_factory=lambda: np.ones(3, np.float32))
+    split: float = 0.75  # *_hdr kinds: the share of the grid on [0, 1]
 
     def __post_init__(self) -> None:
+        if self.kind not in SHAPER_KINDS:
+            raise ValueError(f"unknown shaper kind {self.kind!r}; expected one of {', '.join(SHAPER_KINDS)}")
         self.lo = np.broadcast_to(np.asarray(self.lo, np.float32), (3,)).copy()
         self.hi = np.broadcast_to(np.asarray(self.hi, np.float32), (3,)).copy()
+        self.gain = np.broadcast_to(np.asarray(self.gain, np.float32), (3,)).copy()
+        if self.kind.endswith("_hdr") and not float(self.hi[0]) > 1.0:
+            raise ValueError(f"a {self.kind} shaper needs hi > 1, got {float(self.hi[0])}")
+
+    @property
+    def has_gain(self) -> bool:
+        return bool(np.any(self.gain != 1.0))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map input values (channel axis -3) to table coordinates in [0, 1] (torch)."""
         shp = [1] * x.dim()
         shp[-3] = 3
+        if self.has_gain:
+            x = x * torch.as_tensor(self.gain, dtype=x.dtype, device=x.device).view(shp)
         lo = torch.as_tensor(self.lo, dtype=x.dtype, device=x.device).view(shp)
         hi = torch.as_tensor(self.hi, dtype=x.dtype, device=x.device).view(shp)
         if self.kind == "linear":
             return ((x - lo) / (hi - lo)).clamp(0, 1)
-        if self.kind == "srgb":
-            return linear_to_srgb((x / hi).clamp(0, 1))
-        if self.kind == "srgb_hdr":
-            low = 0.75 * linear_to_srgb(x.clamp(0, 1))
-            high = 0.75 + 0.25 * torch.log2(x.clamp(1, None)) / torch.log2(hi)
+        if self.kind in _CURVES:
+            return _CURVES[self.kind][0]((x / hi).clamp(0, 1))
+        if self.kind.endswith("_hdr"):
+            sp = self.split
+            low = sp * _CURVES[self.kind[:-4]][0](x.clamp(0, 1))
+            high = sp + (1.0 - sp) * torch.log2(x.clamp(1, None)) / torch.log2(hi)
             return torch.where(x <= 1, low, high).clamp(0, 1)
         if self.kind == "table":
             t = (x - lo) / (hi - lo)
@@ -77,34 +121,42 @@ class Shaper:
 
     def inverse_grid(self, n: int) -> np.ndarray:
         """Input values (n, 3) float64 whose shaped coordinates are i/(n-1): the
-        sample points a baked table is evaluated at (kinds linear, srgb, srgb_hdr)."""
+        sample points a baked table is evaluated at (every kind but 'table')."""
         u = np.linspace(0.0, 1.0, n)
         lo, hi = self.lo.astype(np.float64), self.hi.astype(np.float64)
         if self.kind == "linear":
-            return lo[None] + u[:, None] * (hi - lo)[None]
-        dec = lambda v: np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)  # noqa: E731
-        if self.kind == "srgb":
-            return dec(u)[:, None] * hi[None]
-        if self.kind == "srgb_hdr":
-            low = dec(np.clip(u / 0.75, 0, 1))
-            high = 2.0 ** ((u - 0.75) / 0.25 * np.log2(hi[0]))
-            return np.where(u <= 0.75, low, high)[:, None].repeat(3, 1)
-        raise ValueError(f"cannot bake through a {self.kind!r} shaper")
+            x = lo[None] + u[:, None] * (hi - lo)[None]
+        elif self.kind in _CURVES:
+            x = _CURVES[self.kind][1](u)[:, None] * hi[None]
+        elif self.kind.endswith("_hdr"):
+            sp = self.split
+            low = _CURVES[self.kind[:-4]][1](np.clip(u / sp, 0, 1))
+            high = 2.0 ** ((u - sp) / (1.0 - sp) * np.log2(hi[0]))
+            x = np.where(u <= sp, low, high)[:, None].repeat(3, 1)
+        else:
+            raise ValueError(f"cannot bake through a {self.kind!r} shaper")
+        return x / self.gain.astype(np.float64)[None]
 
-    def kernel_table(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
-        """(mode, tab (K,3), lo, hi) for the numba kernel: mode 0 = table over [lo, hi],
-        mode 1 = srgb_hdr (table over [0, 1] scaled by 0.75, log2 above 1)."""
+    def kernel_table(self) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(mode, tab (K,3), lo, hi, gain) for the numba kernel, which multiplies by
+        ``gain`` first: mode 0 = table over [lo, hi], mode 1 = *_hdr (table over [0, 1]
+        scaled by ``split``, log2 above 1; ``lo[0]`` carries ``split``)."""
+        cached = self.__dict__.get("_kernel_table")
+        if cached is not None:
+            return cached
         if self.kind == "table":
-            return 0, np.ascontiguousarray(self.table, np.float32), self.lo, self.hi
-        if self.kind == "linear":
-            return 0, np.stack([np.linspace(0, 1, 2)] * 3, 1).astype(np.float32), self.lo, self.hi
-        if self.kind == "srgb":
+            res = 0, np.ascontiguousarray(self.table, np.float32), self.lo, self.hi
+        elif self.kind == "linear":
+            res = 0, np.stack([np.linspace(0, 1, 2)] * 3, 1).astype(np.float32), self.lo, self.hi
+        else:
             x = torch.linspace(0, 1, _SHAPER_TAB, dtype=torch.float64)
-            t = linear_to_srgb(x).numpy().astype(np.float32)
-            return 0, np.stack([t] * 3, 1), np.zeros(3, np.float32), self.hi
-        x = torch.linspace(0, 1, _SHAPER_TAB, dtype=torch.float64)
-        t = (0.75 * linear_to_srgb(x)).numpy().astype(np.float32)
-        return 1, np.stack([t] * 3, 1), np.zeros(3, np.float32), self.hi
+            hdr = self.kind.endswith("_hdr")
+            t = (_CURVES[self.kind[:-4] if hdr else self.kind][0](x) * (self.split if hdr else 1.0)).numpy()
+            lo = np.full(3, self.split if hdr else 0.0, np.float32)
+            res = int(hdr), np.stack([t.astype(np.float32)] * 3, 1), lo, self.hi
+        res = (*res, self.gain)
+        self.__dict__["_kernel_table"] = res
+        return res
 
 
 @dataclass
@@ -138,7 +190,7 @@ def bake(fn: Callable[[torch.Tensor], torch.Tensor], size: int = 65, shaper: Sha
     The table is evaluated at the points whose shaped coordinates fall on the grid, so
     the result agrees with ``fn`` exactly at the nodes. ``out_fn`` is applied to the
     result before storing (e.g. an output encoding)."""
-    shaper = shaper or Shaper("srgb")
+    shaper = shaper or Shaper("cbrt")
     grid = shaper.inverse_grid(size)  # (N, 3)
     r, g, b = np.meshgrid(grid[:, 0], grid[:, 1], grid[:, 2], indexing="ij")
     pts = torch.from_numpy(np.stack([r, g, b], 0).reshape(1, 3, size * size, size).astype(np.float32))
@@ -219,8 +271,8 @@ def _apply_int_hwc(img, ir, ig, ib, offr, offg, offb, frr, frg, frb, flat, n, ou
 
 
 @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
-def _apply_f32_planar(img, mode, tab, lo, hi, table, out):
-    """Float planar (3, H, W) image through shaper + table into ``out`` (3, H, W)."""
+def _apply_f32_planar(img, mode, tab, lo, hi, gain, table, out):
+    """Float planar (3, H, W) image through gain, shaper and table into ``out`` (3, H, W)."""
     h, w = img.shape[1], img.shape[2]
     n1 = table.shape[0] - 1
     k1 = tab.shape[0] - 1
@@ -229,9 +281,9 @@ def _apply_f32_planar(img, mode, tab, lo, hi, table, out):
         co = np.empty(3, np.float32)
         for x in range(w):
             for c in range(3):
-                v = img[c, y, x]
+                v = img[c, y, x] * gain[c]
                 if mode == 1 and v > 1.0:
-                    s = 0.75 + 0.25 * math.log2(v) / loghi
+                    s = lo[0] + (1.0 - lo[0]) * math.log2(v) / loghi
                     if s > 1.0:
                         s = 1.0
                 else:
@@ -297,11 +349,12 @@ def apply_lut(img: torch.Tensor, lut: Lut3D, use_kernel: bool = True) -> torch.T
     if use_kernel and img.device.type == "cpu":
         x = img.detach().to(torch.float32).contiguous()
         out = torch.empty_like(x)
-        mode, tab, lo, hi = lut.shaper.kernel_table()
+        mode, tab, lo, hi, gain = lut.shaper.kernel_table()
         table = np.ascontiguousarray(lut.table, np.float32)
         xn, on = x.numpy(), out.numpy()
         for bi in range(x.shape[0]):
-            _apply_f32_planar(xn[bi], mode, tab, lo.astype(np.float32), hi.astype(np.float32), table, on[bi])
+            _apply_f32_planar(xn[bi], mode, tab, lo.astype(np.float32), hi.astype(np.float32),
+                              gain.astype(np.float32), table, on[bi])
         return out.to(img.dtype)
     table = torch.as_tensor(lut.table, dtype=img.dtype if img.dtype != torch.float16 else torch.float32,
                             device=img.device)
@@ -309,10 +362,14 @@ def apply_lut(img: torch.Tensor, lut: Lut3D, use_kernel: bool = True) -> torch.T
     return _tetra_torch(table, coords).to(img.dtype)
 
 
-def _int_tables(lut: Lut3D, maxval: int) -> tuple:
+def _int_tables(lut: Lut3D, maxval: int, encoded: bool = False) -> tuple:
     """Kernel tables for integer input: per-channel cell offsets and fractions for every
-    code value 0..maxval, and the flat, output-scaled table."""
+    code value 0..maxval, and the flat, output-scaled table. ``encoded``: codes are
+    sRGB-encoded and the table maps linear light, so codes are decoded before the shaper
+    and table values sRGB-encoded after it."""
     v = torch.arange(maxval + 1, dtype=torch.float64) / maxval
+    if encoded:
+        v = srgb_to_linear(v)
     coords = lut.shaper.forward(v.view(1, maxval + 1, 1).expand(3, maxval + 1, 1).contiguous())
     pos = coords[:, :, 0].T.numpy() * (lut.size - 1)  # (V,3)
     idx = np.clip(np.floor(pos), 0, lut.size - 2).astype(np.int64)
@@ -320,28 +377,87 @@ def _int_tables(lut: Lut3D, maxval: int) -> tuple:
     off = (idx * np.array([n * n, n, 1])[None]).astype(np.int32)
     frac = (pos - idx).astype(np.float32)
     flat = np.zeros((n ** 3, 4), np.float32)
-    flat[:, :3] = lut.table.reshape(-1, 3) * maxval + 0.5
+    tab = lut.table.reshape(-1, 3)
+    if encoded:
+        tab = linear_to_srgb(torch.from_numpy(tab.astype(np.float64)).clamp(0, 1)).numpy()
+    flat[:, :3] = tab * maxval + 0.5
     return ([np.ascontiguousarray(off[:, c]) for c in range(3)]
             + [np.ascontiguousarray(frac[:, c]) for c in range(3)] + [flat.ravel()])
 
 
-def apply_lut_u8(img: np.ndarray, lut: Lut3D, out: np.ndarray | None = None, bgr: bool = False) -> np.ndarray:
+def apply_lut_u8(img: np.ndarray, lut: Lut3D, out: np.ndarray | None = None, bgr: bool = False,
+                 encoded: bool = False) -> np.ndarray:
     """Apply ``lut`` to an integer ``H×W×3`` array (uint8 or uint16; RGB, or BGR with
     ``bgr=True``). Inputs are read as code/max in [0, 1] through the shaper; table values
-    are taken as [0, 1] output codes (rounded, clipped). Returns the same dtype.
-    ``out`` may be ``img`` itself (in place)."""
+    are taken as [0, 1] output codes (rounded, clipped). With ``encoded=True`` the codes
+    are sRGB-encoded light and the LUT works in linear light (a render plan's stage): the
+    codes are decoded first and the output encoded, all folded into the kernel's tables.
+    Returns the same dtype. ``out`` may be ``img`` itself (in place). 8-bit images of at
+    least :data:`DIRECT_MIN_PIXELS` pixels go through :func:`direct_table_u8` (same result,
+    about 4× faster once the table is built)."""
     if img.dtype not in (np.uint8, np.uint16) or img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f"expected an H×W×3 uint8/uint16 array, got {img.dtype} {img.shape}")
     maxval = 255 if img.dtype == np.uint8 else 65535
-    cache = lut.__dict__.setdefault("_cache", {})
-    if maxval not in cache:
-        cache[maxval] = _int_tables(lut, maxval)
-    tabs = cache[maxval]
+    order = (2, 1, 0) if bgr else (0, 1, 2)
+    if maxval == 255 and img.shape[0] * img.shape[1] >= DIRECT_MIN_PIXELS:
+        table = direct_table_u8(lut, encoded)
+        if out is None:
+            out = np.empty_like(img)
+        _lookup_direct(np.ascontiguousarray(img), table, *order, out)
+        return out
     if out is None:
         out = np.empty_like(img)
-    order = (2, 1, 0) if bgr else (0, 1, 2)
-    _apply_int_hwc(np.ascontiguousarray(img), *order, *tabs, lut.size, out, np.float32(maxval + 0.49))
+    return _apply_int(np.ascontiguousarray(img), lut, out, order, encoded)
+
+
+def _apply_int(img: np.ndarray, lut: Lut3D, out: np.ndarray, order: tuple[int, int, int],
+               encoded: bool) -> np.ndarray:
+    """The tetrahedral integer kernel on a contiguous uint8/uint16 HWC array."""
+    maxval = 255 if img.dtype == np.uint8 else 65535
+    cache = lut.__dict__.setdefault("_cache", {})
+    key = (maxval, encoded)
+    if key not in cache:
+        cache[key] = _int_tables(lut, maxval, encoded)
+    _apply_int_hwc(img, *order, *cache[key], lut.size, out, np.float32(maxval + 0.49))
     return out
+
+
+@numba.njit(parallel=True, fastmath=True, cache=True, nogil=True, boundscheck=False)
+def _lookup_direct(img, table, ir, ig, ib, out):
+    """uint8 HWC ``img`` → ``out[y, x] = table[(r << 16) | (g << 8) | b]`` ((2^24, 3) uint8)."""
+    for y in numba.prange(img.shape[0]):
+        for x in range(img.shape[1]):
+            i = (np.int32(img[y, x, ir]) << 16) | (np.int32(img[y, x, ig]) << 8) | np.int32(img[y, x, ib])
+            out[y, x, ir] = table[i, 0]
+            out[y, x, ig] = table[i, 1]
+            out[y, x, ib] = table[i, 2]
+
+
+#: the last expanded 8-bit table: (id of the LUT, encoded flag, the LUT itself, table)
+_DIRECT: list = [None]
+_DIRECT_LOCK = threading.Lock()
+#: images of at least this many pixels go through an expanded 256³ table (its build costs
+#: about as much as running the tetrahedral kernel on 2^24 pixels)
+DIRECT_MIN_PIXELS = 8_000_000
+
+
+def direct_table_u8(lut: Lut3D, encoded: bool = False) -> np.ndarray:
+    """The LUT expanded to one entry per 8-bit RGB colour: (2^24, 3) uint8 (48 MiB), index
+    ``(r << 16) | (g << 8) | b``. Filled by the tetrahedral integer kernel itself, so a
+    lookup is bit-identical to :func:`apply_lut_u8`. The last table is kept (one slot)."""
+    with _DIRECT_LOCK:
+        hit = _DIRECT[0]
+        if hit is not None and hit[2] is lut and hit[1] == encoded:
+            return hit[3]
+    c = np.arange(1 << 24, dtype=np.uint32)
+    allc = np.empty((4096, 4096, 3), np.uint8)
+    flat = allc.reshape(-1, 3)
+    flat[:, 0], flat[:, 1], flat[:, 2] = c >> 16, (c >> 8) & 255, c & 255
+    del c
+    table = _apply_int(allc, lut, allc, (0, 1, 2), encoded).reshape(-1, 3)
+    with _DIRECT_LOCK:
+        _DIRECT[0] = (id(lut), encoded, lut, table)
+    return table
 
 
 # ----------------------------------------------------------------------------- 1D LUTs, file loading

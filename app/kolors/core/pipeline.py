@@ -3,16 +3,19 @@ one 3D LUT each.
 
 A :class:`Plan` is built once per (settings, source) and run on whole images or tiles.
 Input and output of :meth:`Plan.run` are ``(B,3,H,W)`` float tensors of linear sRGB
-(white = 1, values above 1 kept). The first LUT stage sees the source directly, so its
-shaper covers ``[0, source_max]`` with an sRGB encoding (even perceptual steps); later
-stages see the output of spatial operations and use a shaper with headroom above
-white (``srgb_hdr``, up to 256).
+(white = 1, values above 1 kept). The first LUT stage sees the source directly: leading
+pure gains (exposure, white-balance gains) are folded into its shaper, which then covers
+``[0, source_max × gain]`` with a cube-root encoding (even perceptual steps) — or, when
+that exceeds white, spends half to three quarters of the grid on [0, 1] and a log2 scale
+above, with the same density per stop on both sides of white (``cbrt_hdr``). Later stages see the output of spatial operations and use ``cbrt_hdr``
+up to :data:`HDR_HEADROOM` times the first stage's top.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import numpy as np
 import torch
 
 from . import color
@@ -20,7 +23,18 @@ from .lut import Lut3D, Shaper, apply_lut, bake
 from .params import RenderContext
 from .registry import Op, active_ops
 
-__all__ = ["Stage", "Plan"]
+__all__ = ["Stage", "Plan", "HDR_HEADROOM"]
+
+#: a LUT stage after a spatial operation resolves values up to this many times the
+#: largest value entering the first stage (local contrast and detail overshoot a little)
+HDR_HEADROOM = 8.0
+
+
+def _split(top: float) -> float:
+    """Share of a ``cbrt_hdr`` grid below white for a top value ``top`` (> 1): the grid's
+    density per stop matches on both sides of white (cube root: split/3 per e-fold at 1;
+    log part: (1 - split)/ln(top)), kept within [0.5, 0.75]."""
+    return min(0.75, max(0.5, 3.0 / (3.0 + float(np.log(top)))))
 
 
 @dataclass
@@ -61,14 +75,33 @@ class Plan:
                 self.stages[-1].ops.append((op, p))
             else:
                 self.stages.append(Stage([(op, p)], op.pointwise))
+        self._top = max(1.0, self.source_max)
         if self.bake:
             for i, st in enumerate(self.stages):
                 if st.pointwise:
                     st.lut = self._bake(st, first=(i == 0))
 
     def _bake(self, st: Stage, first: bool) -> Lut3D:
-        shaper = Shaper("srgb", hi=max(1.0, self.source_max)) if first else Shaper("srgb_hdr", hi=256.0)
         ctx = RenderContext()
+        if not first:
+            top = HDR_HEADROOM * self._top
+            return bake(lambda x: st.direct(x, ctx), self.lut_size,
+                        Shaper("cbrt_hdr", hi=top, split=_split(top)))
+        gain = np.ones(3)
+        for op, p in st.ops:  # leading pure gains move into the shaper
+            g = op.gain(p)
+            if g is None:
+                break
+            gain *= np.asarray(g, np.float64)
+        top = max(1.0, self.source_max) * float(gain.max())
+        self._top = max(1.0, top)
+        if top > 1.0 + 1e-6:
+            top *= 1 + 1e-6
+            shaper = Shaper("cbrt_hdr", hi=top, gain=gain, split=_split(top))
+        else:
+            shaper = Shaper("cbrt", hi=max(top, 1e-6), gain=gain)
+        # the grid points are input values (the shaper divides its gain out), so the table
+        # holds the whole stage, gains included
         return bake(lambda x: st.direct(x, ctx), self.lut_size, shaper)
 
     # ------------------------------------------------------------------ queries

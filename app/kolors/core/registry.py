@@ -48,6 +48,11 @@ class Op:
         """Pixels of context on each side a tile needs (0 for pointwise operations)."""
         return 0
 
+    def gain(self, p: Mapping[str, Any]) -> tuple[float, float, float] | None:
+        """Per-channel linear gains when ``process`` is exactly ``img * gain`` (the render
+        plan then folds it into the LUT's input shaper), else None."""
+        return None
+
     def process(self, img: torch.Tensor, p: Mapping[str, Any], ctx: RenderContext) -> torch.Tensor:
         raise NotImplementedError
 

@@ -102,3 +102,20 @@ def test_sat_increase_soft_limited_in_gamut():
     p = params(**{f"hsl_{b}_sat": 1.0 for b in BANDS})
     y = OP.process(x, p, CTX)
     assert y.min() > -3e-3 and y.max() < 1 + 3e-3
+
+
+def test_uniform_settings_reach_greys_and_selectivity_fades_near_grey():
+    from kolors.core.ops.hsl import band_coverage
+
+    x = px([[0.6, 0.002, 20.0], [0.6, 0.1, 20.0], [0.6, 0.1, 200.0]])
+    a = lch(x)
+    grey = OP.process(x, params(**{f"hsl_{b}_sat": -1.0 for b in BANDS}), CTX)
+    assert lch(grey)[1].max() < 1e-5  # every pixel, near-neutral or not
+    y = OP.process(x, params(hsl_red_sat=-1.0), CTX)
+    b = lch(y)
+    assert b[1, 1] < 1e-5  # a clearly red colour goes grey
+    assert abs(float(b[1, 2] - a[1, 2])) < 1e-5  # aqua untouched
+    # a barely coloured "red" (hue unstable) gets only the average over the hue circle
+    mean = -band_coverage()[0]
+    assert abs(float(b[1, 0] / a[1, 0]) - (1 + mean)) < 2e-3
+    assert abs(sum(band_coverage()) - 1) < 1e-12

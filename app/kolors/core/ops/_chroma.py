@@ -32,14 +32,14 @@ WHITE_AB: tuple[float, float] = tuple(
 __all__ = ["max_chroma", "soft_chroma", "soft_limit", "to_lch", "from_lch", "scale_ab", "smootherstep",
            "rgb_bound", "as_work", "neutral_ab", "with_neutral_ab", "neutral_fade", "ray_exit", "WHITE_AB"]
 
-#: bisection steps of :func:`max_chroma` (bracket 0.75 L / 2^16, then one secant step)
-_STEPS = 16
+#: bisection steps of :func:`ray_exit` (bracket / 2^10, then a secant step on the smooth margin)
+_STEPS = 10
 #: temperature of the smooth minimum over the six channel margins (relative units)
 _TAU = 0.05
 #: how softly the room for chroma goes to 0 at the gamut boundary (fraction of the boundary chroma)
 _ROOM_SOFT = 0.02
 #: chroma increases fade out below TOE and above SHOULDER (Oklab L relative to ub^(1/3))
-TOE = 0.15
+TOE = 0.2
 SHOULDER = 0.85
 
 
@@ -82,16 +82,24 @@ def ray_exit(L: torch.Tensor, ab0: tuple[torch.Tensor, torch.Tensor] | None,
     inv_hi = 1.0 / ub_t
 
     def margin(t: torch.Tensor) -> torch.Tensor:
-        lms = [(base[j] + t * kdir[j]) ** 3 for j in range(3)]
+        lms = []
+        for j in range(3):
+            q = base[j] + t * kdir[j]
+            lms.append(q * q * q)
         ms = []
         for c in range(3):
             v = float(_M[c, 0]) * lms[0] + float(_M[c, 1]) * lms[1] + float(_M[c, 2]) * lms[2]
             ms += [v * inv_lo, (ub_t - v) * inv_hi]
-        m = torch.stack(torch.broadcast_tensors(*ms))
-        mn = m.amin(0)
+        mn = ms[0]
+        for m in ms[1:]:
+            mn = torch.minimum(mn, m)
         if tau <= 0:
             return mn
-        return mn - tau * torch.log(torch.exp(-(m - mn) / tau).sum(0))
+        acc = None
+        for m in ms:
+            e = torch.exp((mn - m) * (1.0 / tau))
+            acc = e if acc is None else acc + e
+        return mn - tau * torch.log(acc)
 
     lo = torch.zeros_like(kdir[0] + Lc)
     hi = torch.as_tensor(t_max, dtype=dt, device=L.device) + lo
@@ -127,17 +135,22 @@ def max_chroma(L: torch.Tensor, h: torch.Tensor, ub: torch.Tensor | float = 1.0)
     return ray_exit(L, None, (torch.cos(hr), torch.sin(hr)), 0.75 * L.clamp_min(0.0), ub)
 
 
-#: Oklab saturation C / L below which hue-selective adjustments fade out (:func:`neutral_fade`)
-NEUTRAL_S = 0.1
+#: Oklab chroma below which hue-selective adjustments fade out (:func:`neutral_fade`)
+NEUTRAL_C = 0.05
 
 
-def neutral_fade(C: torch.Tensor, L: torch.Tensor, s1: float = NEUTRAL_S) -> torch.Tensor:
+def neutral_fade(C: torch.Tensor, L: torch.Tensor | None = None, c1: float = NEUTRAL_C) -> torch.Tensor:
     """Weight in [0, 1] for hue-dependent adjustments: 0 for greys, rising smoothly (C²)
-    with the saturation ``C / L`` to 1 at ``s1``. Near the neutral axis hue is unstable — a
-    tiny change of colour swings it round the circle — so anything that depends on hue
-    must fade out there, or a baked 3D LUT cannot follow it (and noise in greys would
-    flicker between bands)."""
-    return smootherstep(0.0, s1, C / L.abs().clamp_min(0.02))
+    with the Oklab chroma to 1 at ``c1``. Near the neutral axis hue is unstable — a tiny
+    change of colour swings it round the circle — so anything that depends on hue must
+    fade out there, or a baked 3D LUT cannot follow it (and noise in greys would flicker
+    between bands). Absolute chroma rather than C / L, because a LUT cell spans about the
+    same absolute chroma at every lightness (sRGB-encoded grid). Above white (Oklab
+    ``L`` > 1, HDR values) the threshold grows with ``L``: there the grid is spaced in
+    proportion to the value, so the fade is relative (``C / L``) and stays resolvable."""
+    if L is not None:
+        return smootherstep(0.0, 1.0, C / (c1 * L.clamp_min(1.0)))
+    return smootherstep(0.0, c1, C)
 
 
 def soft_limit(x: torch.Tensor, head: torch.Tensor) -> torch.Tensor:

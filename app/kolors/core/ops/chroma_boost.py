@@ -20,7 +20,7 @@ class ChromaBoost(Op):
     [0, 1] — so saturated colours do not clip to flat patches — or, for a pixel above
     white whose largest channel is m, of [0, m²] (HDR highlights keep room, stay finite);
     a colour already outside the gamut is not pushed further out. The increase also fades
-    out smoothly near black (Oklab L below 0.15) and near white (above 0.85), where the
+    out smoothly near black (Oklab L below 0.2) and near white (above 0.85), where the
     gamut leaves no room anyway and a baked LUT could not follow a sharper limit."""
 
     version = 1

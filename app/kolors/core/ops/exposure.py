@@ -17,5 +17,9 @@ class Exposure(Op):
     label = "Exposure"
     exposure = Float(-5.0, 5.0, 0.0, label="Exposure", step=0.05, unit="EV")
 
+    def gain(self, p) -> tuple[float, float, float]:
+        g = 2.0 ** float(p["exposure"])
+        return (g, g, g)
+
     def process(self, img: torch.Tensor, p, ctx) -> torch.Tensor:
         return img * (2.0 ** p["exposure"])

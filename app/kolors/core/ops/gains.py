@@ -18,6 +18,9 @@ class Gains(Op):
     wb_gains = Vector([1.0, 1.0, 1.0], 0.05, 20.0, label="White-balance gains",
                       help="per-channel linear gains (set by auto white balance)")
 
+    def gain(self, p) -> tuple[float, float, float]:
+        return tuple(float(v) for v in p["wb_gains"])
+
     def process(self, img: torch.Tensor, p, ctx) -> torch.Tensor:
         g = torch.tensor([float(v) for v in p["wb_gains"]], dtype=img.dtype, device=img.device)
         return img * g.view(1, 3, 1, 1)

@@ -65,10 +65,10 @@ class HSL(Op):
     * ``hsl_<band>_lum`` [-1, 1]: Oklab L × exp(0.4 v · g) where ``g = s² / (s² + 0.08²)``
       of the saturation ``s = C / L``, so neutral greys do not move; chroma is kept.
 
-    Near-neutral colours (s below 0.1) and near-black ones (L below 0.15) have no stable
-    hue: for them the band-selective part of each setting fades smoothly into the
-    setting's average over the hue circle (so e.g. all sat sliders at -1 still give grey
-    everywhere). This also keeps the op smooth enough to bake into a 3D LUT.
+    Near-neutral colours (Oklab chroma below 0.05) and near-black ones (L below 0.15) have
+    no stable hue: for them the band-selective part of each setting fades smoothly into
+    the setting's average over the hue circle (so e.g. all sat sliders at -1 still give
+    grey everywhere). This also keeps the op smooth enough to bake into a 3D LUT.
     """
 
     version = 1

@@ -25,7 +25,7 @@ class SplitToning(Op):
     ``split_balance`` in [-1, 1] moves the crossover (where both are ½) from L = 0.5 to
     L = 0.2 (+1: highlights tint most of the image) or 0.8 (-1: shadows do). The tint is
     proportional to L, so black stays black and HDR values are tinted in proportion (and
-    it fades out below L = 0.15, near black); the part of the tint that would push a
+    it fades out below L = 0.2, near black); the part of the tint that would push a
     channel below 0 is soft-limited, and finally RGB is scaled so that the luminance Y of
     every pixel is unchanged (within [1/4, 4] of a factor).
     Off when both saturations are 0."""
