@@ -55,10 +55,10 @@ def test_baked_matches_direct_on_kodak_mean(baked_rows):
         assert mean <= 0.1, (name, s, mean, mx)
 
 
-@pytest.mark.xfail(strict=False, reason="known gap: strong HSL lightness/saturation pushes next to the sRGB "
-                   "gamut cusp (bright yellows) are not smooth enough for a 65³ LUT: worst pixel ΔE2000 up to ~5")
 def test_baked_matches_direct_on_kodak_max(baked_rows):
-    """…and max ΔE2000 ≤ 1.0 on every pixel."""
+    """…and max ΔE2000 ≤ 1.0 on every pixel. (This draw; ``bench/lut_accuracy.py`` scans
+    more seeds and reports the tail: a few renders combining > +3.5 EV with strong HSL
+    pushes exceed it.)"""
     bad = [(name, round(mx, 2)) for name, s, mean, mx in baked_rows if mx > 1.0]
     assert not bad, bad
 
