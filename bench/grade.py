@@ -51,56 +51,6 @@ def full_settings(cube: str) -> dict:
     }
 
 
-def direct_table(img, reps: int) -> None:
-    """What would close the gap to the floor: a prototype (not engine code) that expands the
-    33³ LUT once into a 256³×3 uint8 table (48 MiB, one entry per 8-bit colour, filled by
-    the engine's own kernel, so the result is bit-identical) and then does one lookup per
-    pixel. Interleaved with the engine kernel and cv2.LUT."""
-    import cv2
-    import numba
-    import numpy as np
-    from kolors.core.lut import apply_lut_u8
-    from kolors.core.pipeline import Plan
-    from kolors.io.presets import get_preset
-
-    @numba.njit(parallel=True, nogil=True, boundscheck=False)
-    def lookup(src, table, dst):
-        for y in numba.prange(src.shape[0]):
-            for x in range(src.shape[1]):
-                i = (np.int32(src[y, x, 0]) << 16) | (np.int32(src[y, x, 1]) << 8) | np.int32(src[y, x, 2])
-                dst[y, x, 0] = table[i, 0]
-                dst[y, x, 1] = table[i, 1]
-                dst[y, x, 2] = table[i, 2]
-
-    lut = Plan(dict(get_preset("cinema").settings)).encoded_lut(33)
-    out = np.empty_like(img)
-    apply_lut_u8(img[:4, :4].copy(), lut)
-    lookup(img[:4, :4].copy(), np.zeros((1 << 24, 3), np.uint8), out[:4, :4].copy())
-
-    def build():
-        c = np.arange(1 << 24, dtype=np.uint32)
-        allc = np.stack([c >> 16, (c >> 8) & 255, c & 255], -1).astype(np.uint8).reshape(4096, 4096, 3)
-        return apply_lut_u8(allc, lut).reshape(-1, 3)
-    t_build, table = timed(build)
-    ref = apply_lut_u8(img, lut)
-    lookup(img, table, out)
-    same = bool(np.array_equal(ref, out))
-    lut8 = np.arange(256, dtype=np.uint8)
-    cases = {"cv2.LUT (floor, preallocated dst)": lambda: cv2.LUT(img, lut8, dst=out),
-             "engine `apply_lut_u8` (33³ tetrahedral)": lambda: apply_lut_u8(img, lut, out=out),
-             "prototype 256³ direct table": lambda: lookup(img, table, out)}
-    best = {k: float("inf") for k in cases}
-    for _ in range(reps):
-        for k, fn in cases.items():
-            best[k] = min(best[k], timed(fn)[0])
-    mp = img.shape[0] * img.shape[1] / 1e6
-    fl = best["cv2.LUT (floor, preallocated dst)"]
-    print(f"Best of {reps}, interleaved, `out=` preallocated everywhere. 256³ table: built in {t_build:.2f} s "
-          f"(once per LUT), output bit-identical to the engine kernel: {same}.\n")
-    print(md_table(["kernel", "ms", "MP/s", "× floor"],
-                   [[k, fmt_ms(t), f"{mp / t:,.0f}", f"{t / fl:.2f}×"] for k, t in best.items()]))
-
-
 def main() -> None:
     global W, H
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -109,16 +59,13 @@ def main() -> None:
                     help="steady-state runs of the full pipeline after its first call (each takes about a "
                          "minute on 2 cores; 3 for best of 3)")
     ap.add_argument("--no-breakdown", action="store_true", help="skip the per-operation timings")
-    ap.add_argument("--direct-table", action="store_true",
-                    help="only: compare the engine's LUT kernel with a prototype 256³ direct table (not in the engine)")
     ap.add_argument("--size", default=f"{W}x{H}", help=argparse.SUPPRESS)  # smaller for dry runs
     args = ap.parse_args()
     W, H = map(int, args.size.lower().split("x"))
     cmd = "PYTHONPATH=app .venv/bin/python bench/grade.py" + (f" --repeats {args.repeats}" if args.repeats != 3 else "")
     cmd += f" --full-repeats {args.full_repeats}" if args.full_repeats != 1 else ""
     cmd += " --no-breakdown" if args.no_breakdown else ""
-    cmd += " --direct-table" if args.direct_table else ""
-    print_header(f"{'Integer LUT kernels' if args.direct_table else 'Grading'} on a {W * H / 1e6:.0f} MP "
+    print_header(f"Grading on a {W * H / 1e6:.0f} MP "
                  f"8-bit photo ({W}×{H}), CPU", cmd)
 
     import cv2
@@ -133,9 +80,6 @@ def main() -> None:
     img = resized(W, H)
     mp = W * H / 1e6
     reps = max(3, args.repeats)
-    if args.direct_table:
-        direct_table(img, reps)
-        return
     rows, notes = [], []
 
     # (c) the floor: one pass over the buffer through a 256-entry table
@@ -149,14 +93,21 @@ def main() -> None:
     e = Enhancer(model_type="classic", device="cpu")
     t_first, out_a = timed(lambda: e.render(img, cinema))
     assert e.plan(cinema).pointwise_only, "cinema is expected to be colour-only"
-    # where the first call's time goes: Plan() (stage LUTs, 65³), encoded 33³ LUT, kernel tables
+    # where the first call's time goes: Plan() (lazy: no table yet), the 33³ table from
+    # sRGB codes to codes, the kernel's per-code tables, the 256³ expanded table
+    from kolors.core import lut as L
     t_plan, plan = timed(lambda: Plan(dict(cinema)))
     t_enc, lut = timed(lambda: plan.encoded_lut(33))
     t_tab, _ = timed(lambda: apply_lut_u8(img[:4, :4].copy(), lut))
+    t_dir, _ = timed(lambda: L.direct_table_u8(lut))
     out = np.empty_like(img)
     # steady state, interleaved with the floor so that both see the same machine load
+    # (render: the engine's path = the 256³ table of its cached plan; tetra: the
+    # tetrahedral kernel the table is filled with, the path of smaller and 16-bit images)
+    elut = e.plan(cinema).__dict__["_enc_lut"]
     cases = {"floor": lambda: cv2.LUT(img, table), "floor_pre": lambda: cv2.LUT(img, table, dst=dst),
-             "render": lambda: e.render(img, cinema), "kernel": lambda: apply_lut_u8(img, lut, out=out)}
+             "render": lambda: e.render(img, cinema),
+             "kernel": lambda: L._apply_int(img, elut, out, (0, 1, 2), False)}
     best = {k: float("inf") for k in cases}
     for _ in range(reps):
         for k, fn in cases.items():
@@ -188,10 +139,11 @@ def main() -> None:
     rows.append(row("cv2.LUT, 256-entry table (floor)", None, t_floor, "allocates its output"))
     rows.append(row("cv2.LUT into a preallocated dst", None, t_floor_pre, "no page faults on the output"))
     rows.append(row("**cinema**, `Enhancer.render` (integer LUT path)", t_first, t_cin,
-                    f"first call ≈ Plan {t_plan:.2f} s (65³ stage LUT, unused here) + 33³ bake {t_enc:.2f} s"
-                    f" + kernel tables {t_tab:.2f} s + render; the kernel's JIT/cache load ({t_jit:.2f} s) "
-                    "was done before, on a 4×4 image"))
-    rows.append(row("cinema, `apply_lut_u8` kernel only, `out=` preallocated", None, t_kern, ""))
+                    f"first call ≈ Plan {t_plan:.2f} s + 33³ bake {t_enc:.2f} s + kernel tables {t_tab:.2f} s"
+                    f" + 256³ table {t_dir:.2f} s + lookup; the kernel's JIT/cache load ({t_jit:.2f} s) "
+                    "was done before, on a 4×4 image; steady = the cached plan's 256³ table"))
+    rows.append(row("cinema, tetrahedral kernel alone (33³, `out=` preallocated)", None, t_kern,
+                    "the path of images under 8 MP and of 16-bit ones; fills the 256³ table"))
     rows.append(row("**full pipeline**, `Enhancer.render` (tiles of 512)", t_full_first, t_full,
                     f"first call includes Plan() {t_fplan:.1f} s: baking {sum(st.pointwise for st in fplan.stages)} stage LUTs (65³)"))
 

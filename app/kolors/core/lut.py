@@ -433,8 +433,8 @@ def _lookup_direct(img, table, ir, ig, ib, out):
             out[y, x, ib] = table[i, 2]
 
 
-#: the last expanded 8-bit table: (id of the LUT, encoded flag, the LUT itself, table)
-_DIRECT: list = [None]
+#: the last two expanded 8-bit tables, newest first: (encoded flag, the LUT, table)
+_DIRECT: list = []
 _DIRECT_LOCK = threading.Lock()
 #: images of at least this many pixels go through an expanded 256³ table (its build costs
 #: about as much as running the tetrahedral kernel on 2^24 pixels)
@@ -444,11 +444,12 @@ DIRECT_MIN_PIXELS = 8_000_000
 def direct_table_u8(lut: Lut3D, encoded: bool = False) -> np.ndarray:
     """The LUT expanded to one entry per 8-bit RGB colour: (2^24, 3) uint8 (48 MiB), index
     ``(r << 16) | (g << 8) | b``. Filled by the tetrahedral integer kernel itself, so a
-    lookup is bit-identical to :func:`apply_lut_u8`. The last table is kept (one slot)."""
+    lookup is bit-identical to :func:`apply_lut_u8`. The last two tables are kept."""
     with _DIRECT_LOCK:
-        hit = _DIRECT[0]
-        if hit is not None and hit[2] is lut and hit[1] == encoded:
-            return hit[3]
+        for i, (enc, held, table) in enumerate(_DIRECT):
+            if held is lut and enc == encoded:
+                _DIRECT.insert(0, _DIRECT.pop(i))
+                return table
     c = np.arange(1 << 24, dtype=np.uint32)
     allc = np.empty((4096, 4096, 3), np.uint8)
     flat = allc.reshape(-1, 3)
@@ -456,7 +457,8 @@ def direct_table_u8(lut: Lut3D, encoded: bool = False) -> np.ndarray:
     del c
     table = _apply_int(allc, lut, allc, (0, 1, 2), encoded).reshape(-1, 3)
     with _DIRECT_LOCK:
-        _DIRECT[0] = (id(lut), encoded, lut, table)
+        _DIRECT.insert(0, (encoded, lut, table))
+        del _DIRECT[2:]
     return table
 
 

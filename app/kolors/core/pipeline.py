@@ -12,8 +12,10 @@ up to :data:`HDR_HEADROOM` times the first stage's top.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from functools import partial
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
@@ -39,12 +41,23 @@ def _split(top: float) -> float:
 
 @dataclass
 class Stage:
-    """A run of operations: several pointwise ones (``lut`` set once baked) or one
-    spatial/positional one."""
+    """A run of operations: several pointwise ones (baked into :attr:`lut` on first use,
+    thread-safe) or one spatial/positional one."""
 
     ops: list[tuple[Op, dict[str, Any]]]
     pointwise: bool
-    lut: Lut3D | None = None
+    baker: Callable[[], Lut3D] | None = field(default=None, repr=False)
+    _lut: Lut3D | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def lut(self) -> Lut3D | None:
+        """The baked table of a pointwise stage (None when the plan does not bake)."""
+        if self._lut is None and self.baker is not None:
+            with self._lock:
+                if self._lut is None:
+                    self._lut = self.baker()
+        return self._lut
 
     def direct(self, img: torch.Tensor, ctx: RenderContext) -> torch.Tensor:
         for op, p in self.ops:
@@ -75,31 +88,32 @@ class Plan:
                 self.stages[-1].ops.append((op, p))
             else:
                 self.stages.append(Stage([(op, p)], op.pointwise))
-        self._top = max(1.0, self.source_max)
-        if self.bake:
+        # leading pure gains of a first colour stage move into its shaper
+        self._gain = np.ones(3)
+        if self.stages and self.stages[0].pointwise:
+            for op, p in self.stages[0].ops:
+                g = op.gain(p)
+                if g is None:
+                    break
+                self._gain = self._gain * np.asarray(g, np.float64)
+        self._top = max(1.0, self.source_max) * float(self._gain.max())
+        if self.bake:  # lazily: an 8/16-bit render of a colour-only plan never needs them
             for i, st in enumerate(self.stages):
                 if st.pointwise:
-                    st.lut = self._bake(st, first=(i == 0))
+                    st.baker = partial(self._bake, st, i == 0)
 
     def _bake(self, st: Stage, first: bool) -> Lut3D:
         ctx = RenderContext()
         if not first:
-            top = HDR_HEADROOM * self._top
+            top = HDR_HEADROOM * max(1.0, self._top)
             return bake(lambda x: st.direct(x, ctx), self.lut_size,
                         Shaper("cbrt_hdr", hi=top, split=_split(top)))
-        gain = np.ones(3)
-        for op, p in st.ops:  # leading pure gains move into the shaper
-            g = op.gain(p)
-            if g is None:
-                break
-            gain *= np.asarray(g, np.float64)
-        top = max(1.0, self.source_max) * float(gain.max())
-        self._top = max(1.0, top)
+        top = self._top
         if top > 1.0 + 1e-6:
             top *= 1 + 1e-6
-            shaper = Shaper("cbrt_hdr", hi=top, gain=gain, split=_split(top))
+            shaper = Shaper("cbrt_hdr", hi=top, gain=self._gain, split=_split(top))
         else:
-            shaper = Shaper("cbrt", hi=max(top, 1e-6), gain=gain)
+            shaper = Shaper("cbrt", hi=max(top, 1e-6), gain=self._gain)
         # the grid points are input values (the shaper divides its gain out), so the table
         # holds the whole stage, gains included
         return bake(lambda x: st.direct(x, ctx), self.lut_size, shaper)

@@ -112,9 +112,14 @@ def render_array(src: np.ndarray, plan: Plan, out_dtype: np.dtype | None = None,
         return src.copy()
     if (opts.fast_path and plan.pointwise_only and src.dtype == out_dtype
             and src.dtype in (np.uint8, np.uint16) and not opts.linear):
-        # the plan's own (linear-light) table, with sRGB decoding and encoding folded
-        # into the integer kernel's per-code tables: one pass, no second bake
-        out = apply_lut_u8(src, plan.stages[0].lut, encoded=True)
+        # one table from sRGB-encoded codes to codes (33³ is within 1 code of the float
+        # path for 8 bits and bakes in a fraction of a second; the plan's own 65³ linear
+        # stage table is never baked for these renders)
+        lut = plan.__dict__.get("_enc_lut")
+        if lut is None:
+            lut = plan.encoded_lut(33 if src.dtype == np.uint8 else 65)
+            plan.__dict__["_enc_lut"] = lut
+        out = apply_lut_u8(src, lut)
         if opts.on_progress:
             opts.on_progress(1.0)
         return out
