@@ -58,12 +58,6 @@ def _close(a, b, tol=1e-4):
     assert err.max() <= tol, err.max()
 
 
-def _needs_kernel_clamp(path: str) -> bool:
-    lut = read_cube(path)
-    return isinstance(lut, Lut3D) and lut.shaper.kind == "table" and (
-        lut.shaper.table.min() < 0 or lut.shaper.table.max() > 1)
-
-
 # ----------------------------------------------------------------------------- samples
 def test_samples_present():
     assert len(SAMPLES) >= 5
@@ -76,13 +70,9 @@ def test_sample_matches_colour_science(path):
     _close(_apply(lut, rgb, use_kernel=False), _colour_apply(path, rgb))
 
 
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(
-        _needs_kernel_clamp(p), strict=False,
-        reason="kolors.core.lut numba kernel does not clamp a 'table' shaper's output to [0, 1] "
-               "(Resolve shapers may leave the 3D input range); the torch path is right"))
-    for p in SAMPLES], ids=os.path.basename)
+@pytest.mark.parametrize("path", SAMPLES, ids=os.path.basename)
 def test_sample_matches_colour_science_cpu_kernel(path):
+    """The numba kernel too (it clamps a Resolve shaper's output that leaves [0, 1])."""
     lut = read_cube(path)
     rgb = _random_inside(lut, seed=1)
     _close(_apply(lut, rgb, use_kernel=True), _colour_apply(path, rgb))
