@@ -7,6 +7,10 @@
     kolors info IN
     kolors params
 
+IN may be a camera RAW (NEF, CR2, CR3, CRW, ARW, RAF, ORF, RW2, PEF, DNG, KDC, ...): it is
+developed through LibRaw (``--raw-wb``, ``--raw-highlights``, ``--raw-demosaic``) and graded
+from linear light; ``kolors info`` prints the camera, ISO, shutter, aperture and lens.
+
 Bad input gives one line on stderr (``kolors: error: ...``), exit status 2, and no output
 file. ``kolors`` with no arguments will open the desktop app.
 """
@@ -60,6 +64,16 @@ def _grading_args(p: argparse.ArgumentParser) -> None:
                    help="learned model type, or classic methods (default general)")
     g.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     g.add_argument("--tile-size", type=int, default=512, help="tile size of full-resolution renders")
+    r = p.add_argument_group("camera RAW (NEF, CR2, CR3, CRW, ARW, RAF, ORF, RW2, DNG, ...)")
+    r.add_argument("--raw-wb", choices=["as_shot", "auto", "daylight", "custom"], default=None,
+                   help="white balance of the RAW development (default as_shot)")
+    r.add_argument("--raw-temperature", type=float, metavar="K",
+                   help="light temperature for --raw-wb custom (2000-15000 K)")
+    r.add_argument("--raw-tint", type=float, help="tint for --raw-wb custom (-100..100, + = magenta)")
+    r.add_argument("--raw-highlights", choices=["clip", "blend", "reconstruct"], default=None,
+                   help="highlight handling (default blend: keeps headroom above white)")
+    r.add_argument("--raw-demosaic", default=None, metavar="ALGO",
+                   help="demosaic algorithm (default ahd; see `kolors info` of a RAW for the list)")
     o = p.add_argument_group("output")
     o.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100 (default 95)")
     o.add_argument("--bits", type=int, choices=[8, 16, 32], help="output bit depth (default: as the source)")
@@ -131,11 +145,37 @@ def _enhancer(args: argparse.Namespace):
     return Enhancer(model_type=args.model, device=args.device, mem_optim={"tile_size": args.tile_size})
 
 
+def _raw_options(args: argparse.Namespace):
+    """RawOptions from the --raw-* flags (None when none is given)."""
+    given = {k: v for k, v in (("white_balance", args.raw_wb), ("temperature", args.raw_temperature),
+                               ("tint", args.raw_tint), ("highlights", args.raw_highlights),
+                               ("demosaic", args.raw_demosaic)) if v is not None}
+    if not given:
+        return None
+    if ("temperature" in given or "tint" in given) and given.get("white_balance", "custom") != "custom":
+        raise CliError("--raw-temperature/--raw-tint need --raw-wb custom")
+    if "temperature" in given or "tint" in given:
+        given["white_balance"] = "custom"
+    from .io.raw import RawOptions
+    try:
+        return RawOptions(**given)
+    except ValueError as e:
+        raise CliError(str(e).replace("raw option 'white_balance'", "--raw-wb")
+                       .replace("raw option 'temperature'", "--raw-temperature")
+                       .replace("raw option 'tint'", "--raw-tint")
+                       .replace("raw option 'highlights'", "--raw-highlights")
+                       .replace("raw option 'demosaic'", "--raw-demosaic")) from None
+
+
 def _grade_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if args.quality is not None and not 1 <= args.quality <= 100:
         raise CliError(f"--quality must be within 1..100, got {args.quality}")
-    return dict(task=args.task, intensity=args.intensity, reference=args.reference, preset=args.preset,
-                quality=args.quality, bits=args.bits, **_parse_sets(args.set))
+    kw = dict(task=args.task, intensity=args.intensity, reference=args.reference, preset=args.preset,
+              quality=args.quality, bits=args.bits, **_parse_sets(args.set))
+    raw = _raw_options(args)
+    if raw is not None:
+        kw["raw_options"] = raw
+    return kw
 
 
 def cmd_enhance(args: argparse.Namespace) -> int:
@@ -152,7 +192,9 @@ def cmd_enhance(args: argparse.Namespace) -> int:
 def _collect(pattern: str) -> list[Path]:
     p = Path(pattern)
     if p.is_dir():
-        files = sorted(x for x in p.iterdir() if x.is_file() and x.suffix.lower() in IMAGE_SUFFIXES)
+        from .io.images import RAW_SUFFIXES
+        files = sorted(x for x in p.iterdir()
+                       if x.is_file() and (x.suffix.lower() in IMAGE_SUFFIXES or x.suffix.lower() in RAW_SUFFIXES))
     else:
         files = sorted(Path(x) for x in glob.glob(pattern) if Path(x).is_file())
         if not files and not any(c in pattern for c in "*?["):
@@ -217,7 +259,17 @@ def cmd_lut(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .io.images import image_info
-    info = image_info(_check_input(args.input))
+    from .io.raw import DEMOSAICS, is_raw, raw_info
+    path = _check_input(args.input)
+    if is_raw(path):
+        got = raw_info(path)
+        info = {k: got.pop(k) for k in ("path", "format", "width", "height", "bits", "orientation")}
+        for k in ("camera_make", "camera_model", "lens", "iso", "exposure_time", "f_number", "focal_length"):
+            info[k] = got.pop(k, "(not recorded)")
+        info.update(got)
+        info["raw_demosaic"] = ", ".join(DEMOSAICS)
+    else:
+        info = image_info(path)
     for k, v in info.items():
         print(f"{k:14s} {v}")
     return 0

@@ -217,18 +217,74 @@ class Enhancer:
     def enhance_file(self, src: str | Path, dst: str | Path, task: str | None = None, intensity: float = 1.0,
                      reference: str | Path | None = None, preset: str | None = None, *, quality: int = 95,
                      bits: int | None = None, on_progress: Callable[[float], None] | None = None,
-                     should_cancel: Callable[[], bool] | None = None, **params: Any) -> Path:
+                     should_cancel: Callable[[], bool] | None = None, raw_options: Any = None,
+                     **params: Any) -> Path:
         """Read ``src``, grade it, write ``dst`` atomically (format from the suffix; ICC
-        sRGB and the source's EXIF carried over). The source is never written."""
+        sRGB and the source's EXIF carried over). The source is never written.
+
+        Camera RAW sources (a RAW suffix, see :func:`kolors.io.raw.is_raw`) are developed at
+        full resolution with ``raw_options`` (:class:`kolors.io.raw.RawOptions` or its dict;
+        default: as-shot white balance, blended highlights, AHD), graded from linear light
+        (:meth:`render_raw`) and written with an EXIF block made from the camera's metadata
+        (make, model, ISO, exposure, aperture, focal length, lens, time); their default
+        output precision is 16 bits (8 for JPEG/WebP). ``reference`` may be a RAW too."""
         from ..io.images import read_image, write_image
+        from ..io.raw import is_raw, read_raw
+        ref_lin = _reference_thumb(reference) if reference is not None else None
+        if is_raw(src):
+            raw = read_raw(src, raw_options)
+            settings = self.resolve_settings(_raw_thumb(raw) if task else None, task, intensity, ref_lin, preset,
+                                             params)
+            out_dtype = _out_dtype(np.dtype(np.uint16), bits, Path(dst))
+            out = self.render_raw(raw, settings, out_dtype=out_dtype, on_progress=on_progress,
+                                  should_cancel=should_cancel)
+            return Path(write_image(dst, out, quality=quality, exif=raw.exif, protect=src))
         photo = read_image(src)
         settings = self.resolve_settings(
-            thumb_linear(photo.data) if task else None, task, intensity,
-            thumb_linear(read_image(reference).data) if reference is not None else None, preset, params)
+            thumb_linear(photo.data) if task else None, task, intensity, ref_lin, preset, params)
         out_dtype = _out_dtype(photo.data.dtype, bits, Path(dst))
         out = self.render(photo.data, settings, out_dtype=out_dtype, on_progress=on_progress,
                           should_cancel=should_cancel)
         return Path(write_image(dst, out, quality=quality, exif=photo.exif, protect=src))
+
+    def render_raw(self, raw: Any, settings: Mapping[str, Any], *, out_dtype: Any = np.uint16,
+                   on_progress: Callable[[float], None] | None = None,
+                   should_cancel: Callable[[], bool] | None = None,
+                   on_message: Callable[[str], None] | None = None) -> np.ndarray:
+        """Render a developed RAW (:class:`kolors.io.raw.RawPhoto`: linear, camera white =
+        1, values up to ``raw.headroom``) with ``settings`` into an ``H×W×3`` sRGB-encoded
+        array of ``out_dtype``.
+
+        Colour-only grades (no spatial operation) to 8/16-bit output skip the float image:
+        the neutral render is one 65536-entry table from LibRaw's 16-bit linear codes, and
+        any other colour-only plan runs as the plan's own baked LUT (its shaper covers
+        ``[0, headroom]``, so highlights above white reach the operations; the shaper is
+        rescaled to read the codes, the table re-encoded to sRGB) in the integer LUT kernel,
+        as 16-bit photos do. Everything else renders ``raw.data`` tile by tile with
+        :meth:`render` (``linear=True``)."""
+        from ..core.lut import apply_lut_u8
+        from .render import Cancelled
+        out_dtype = np.dtype(out_dtype)
+        plan = self.plan(settings, max(1.0, float(raw.headroom)))
+        if out_dtype in (np.uint8, np.uint16) and plan.pointwise_only:
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+            src = raw.linear16
+            if plan.is_identity:
+                out = _lookup(src, _raw_identity_table(float(raw.scale), out_dtype.type))
+            else:
+                lut, on_codes = _raw_lut(plan, float(raw.headroom))
+                if on_codes:  # the LUT's shaper reads LibRaw's linear codes directly
+                    enc = apply_lut_u8(src, lut)
+                else:
+                    enc = _lookup(src, _raw_encode_table())
+                    apply_lut_u8(enc, lut, out=enc)
+                out = enc if out_dtype == np.uint16 else _lookup(enc, _u16_to_u8_table())
+            if on_progress is not None:
+                on_progress(1.0)
+            return out
+        return self.render(raw.data, settings, out_dtype=out_dtype, linear=True, on_progress=on_progress,
+                           should_cancel=should_cancel, on_message=on_message)
 
     def export_lut(self, path: str | Path, settings: Mapping[str, Any] | None = None, size: int = 33,
                    title: str = "Kolors") -> Path:
@@ -242,6 +298,108 @@ class Enhancer:
         lut.title = title
         write_cube(path, lut)
         return Path(path)
+
+
+def _reference_thumb(reference: str | Path) -> torch.Tensor:
+    """Linear thumbnail of a reference photo file (a RAW one is developed at half size)."""
+    from ..io.images import read_image
+    from ..io.raw import is_raw, read_raw
+    if is_raw(reference):
+        return _raw_thumb(read_raw(reference, mode="half"))
+    return thumb_linear(read_image(reference).data)
+
+
+def _raw_thumb(raw: Any, size: int = 384) -> torch.Tensor:
+    """A (1,3,h,w) linear thumbnail of a RawPhoto, from its 16-bit codes (no full float copy)."""
+    h, w = raw.linear16.shape[:2]
+    step = max(1, int(max(h, w) / size) // 2)
+    small = raw.linear16[::step, ::step].astype(np.float32) * np.float32(raw.scale)
+    return thumb_linear(small, size, linear=True)
+
+
+def _lookup(src: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[src]`` for an integer image, in row blocks (bounded index temporaries)."""
+    out = np.empty(src.shape, table.dtype)
+    rows = max(1, (1 << 20) // max(1, src.shape[1] * src.shape[2]))
+    for y in range(0, src.shape[0], rows):
+        np.take(table, src[y:y + rows], out=out[y:y + rows])
+    return out
+
+
+def _srgb_encode_np(v: np.ndarray) -> np.ndarray:
+    v = np.clip(v, 0.0, 1.0)
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+
+
+_TABLES: dict[Any, np.ndarray] = {}
+
+
+def _raw_identity_table(scale: float, dtype: type) -> np.ndarray:
+    """16-bit linear code → sRGB-encoded ``dtype`` code of ``code * scale`` (clipped at 1)."""
+    key = ("id", round(scale, 12), dtype)
+    t = _TABLES.get(key)
+    if t is None:
+        if len(_TABLES) > 32:  # one per headroom value: keep the cache small over long batches
+            _TABLES.clear()
+        m = 255.0 if dtype == np.uint8 else 65535.0
+        t = np.rint(_srgb_encode_np(np.arange(65536, dtype=np.float64) * scale) * m).astype(dtype)
+        _TABLES[key] = t
+    return t
+
+
+def _raw_encode_table() -> np.ndarray:
+    """16-bit linear code → 16-bit sRGB-encoded code of the same fraction of full scale."""
+    t = _TABLES.get("enc")
+    if t is None:
+        t = np.rint(_srgb_encode_np(np.arange(65536, dtype=np.float64) / 65535.0) * 65535.0).astype(np.uint16)
+        _TABLES["enc"] = t
+    return t
+
+
+def _u16_to_u8_table() -> np.ndarray:
+    t = _TABLES.get("u8")
+    if t is None:
+        t = ((np.arange(65536, dtype=np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        _TABLES["u8"] = t
+    return t
+
+
+def _raw_lut(plan: Plan, headroom: float):
+    """A pointwise-only ``plan`` as ``(lut, on_codes)`` for the integer kernel, with
+    sRGB-encoded output. The plan's own baked stage (whose shaper covers [0, headroom])
+    is reused: its table is re-encoded and its shaper rescaled so that it reads RAW codes
+    (``code / 65535 = x / headroom``) directly — ``on_codes`` True. Failing that (a plan
+    without a baked stage), the plan is baked over sRGB-encoded fractions of ``headroom``
+    (what :func:`_raw_encode_table` makes of the codes) — ``on_codes`` False. Cached."""
+    import dataclasses
+
+    from ..core import color
+    from ..core.lut import Lut3D, Shaper, bake
+    from ..core.params import RenderContext
+    key = ("_raw_lut", round(headroom, 6))
+    hit = plan.__dict__.get(key)
+    if hit is not None:
+        return hit
+    res = None
+    st = plan.stages[0] if len(plan.stages) == 1 else None
+    lut = st.lut if st is not None else None
+    if lut is not None and lut.shaper.kind != "table" and not lut.shaper.kind.endswith("_hdr"):
+        sh = dataclasses.replace(lut.shaper, lo=lut.shaper.lo / np.float32(headroom),
+                                 hi=lut.shaper.hi / np.float32(headroom))
+        enc = color.linear_to_srgb(torch.from_numpy(np.asarray(lut.table, np.float32)))
+        res = (Lut3D(enc.numpy().astype(np.float32), sh), True)
+    if res is None:
+        ctx = RenderContext()
+
+        def fn(e: torch.Tensor) -> torch.Tensor:
+            x = color.srgb_to_linear(e) * headroom
+            for stage in plan.stages:
+                x = stage.direct(x, ctx)
+            return color.linear_to_srgb(x)
+
+        res = (bake(fn, int(getattr(plan, "lut_size", 65)), Shaper("linear")), False)
+    plan.__dict__[key] = res
+    return res
 
 
 def _check_image(image: Any, what: str = "image") -> np.ndarray:

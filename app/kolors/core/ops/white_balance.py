@@ -11,6 +11,12 @@ The illuminant locus is the CIE daylight locus from 5000 K up, the Planckian loc
 (Krystek 1985) below 4000 K, and a smoothstep blend of the two in uv between, so it is
 smooth everywhere. The reference is computed by the same function, so the defaults are
 exactly the identity.
+
+The reference white is itself a pair of hidden parameters (``reference_temperature``,
+``reference_tint``; default 6504 K, 0). A camera RAW sets both, and the sliders, to the
+camera's as-shot white (``kolors.io.raw.RawPhoto.wb_settings``): the operation starts as
+the identity on the as-shot development, the slider starts from the camera's value, and
+moving it to T re-balances the photo for a light of T kelvin.
 """
 from __future__ import annotations
 
@@ -138,16 +144,16 @@ def bradford_cat(xyz_src_white: np.ndarray, xyz_dst_white: np.ndarray) -> np.nda
 
 
 @lru_cache(maxsize=256)
-def _wb_matrix_cached(T: float, tint: float) -> np.ndarray:
+def _wb_matrix_cached(T: float, tint: float, ref_T: float = REFERENCE[0], ref_tint: float = REFERENCE[1]) -> np.ndarray:
     src = _xy_to_XYZ(*cct_tint_to_xy(T, tint))
-    dst = _xy_to_XYZ(*cct_tint_to_xy(*REFERENCE))
+    dst = _xy_to_XYZ(*cct_tint_to_xy(ref_T, ref_tint))
     return XYZ_TO_RGB @ bradford_cat(src, dst) @ RGB_TO_XYZ
 
 
-def wb_matrix(T: float, tint: float) -> np.ndarray:
+def wb_matrix(T: float, tint: float, reference: tuple[float, float] = REFERENCE) -> np.ndarray:
     """Linear-RGB 3×3 (float64, acts on column vectors) adapting the illuminant
-    (``T``, ``tint``) to the reference (6504 K, tint 0)."""
-    return _wb_matrix_cached(float(T), float(tint)).copy()
+    (``T``, ``tint``) to ``reference`` (default 6504 K, tint 0)."""
+    return _wb_matrix_cached(float(T), float(tint), float(reference[0]), float(reference[1])).copy()
 
 
 @register_op(order=12, group="color")
@@ -164,9 +170,19 @@ class WhiteBalance(Op):
                         help="assumed colour temperature of the light; higher makes the image warmer")
     tint = Float(-100.0, 100.0, 0.0, label="Tint", step=1.0,
                  help="green (−) to magenta (+)")
+    reference_temperature = Float(2000.0, 15000.0, REFERENCE[0], label="Reference temperature", unit="K",
+                                  hidden=True, help="the white the image is adapted to (a RAW's as-shot white)")
+    reference_tint = Float(-100.0, 100.0, REFERENCE[1], label="Reference tint", hidden=True,
+                           help="tint of the reference white")
+
+    def is_identity(self, p) -> bool:
+        return (float(p["temperature"]) == float(p.get("reference_temperature", REFERENCE[0]))
+                and float(p["tint"]) == float(p.get("reference_tint", REFERENCE[1])))
 
     def process(self, img: torch.Tensor, p, ctx) -> torch.Tensor:
-        m = torch.tensor(_wb_matrix_cached(float(p["temperature"]), float(p["tint"])),
-                            dtype=torch.float32, device=img.device)
+        m = torch.tensor(_wb_matrix_cached(float(p["temperature"]), float(p["tint"]),
+                                           float(p.get("reference_temperature", REFERENCE[0])),
+                                           float(p.get("reference_tint", REFERENCE[1]))),
+                         dtype=torch.float32, device=img.device)
         out = torch.einsum("ij,bjhw->bihw", m, img.float())
         return out.to(img.dtype)
