@@ -124,17 +124,20 @@ def test_exposure_folds_into_the_shaper():
     assert float(de.max()) <= 1.0
 
 
-def test_large_8bit_images_use_an_expanded_table_bit_identical():
-    """8-bit images of DIRECT_MIN_PIXELS or more go through the 256³ table; it is filled
-    by the tetrahedral kernel, so the result is the same to the bit."""
+def test_expanded_8bit_table_is_bit_identical_and_used_after_enough_pixels():
+    """After DIRECT_AFTER_PIXELS 8-bit pixels through one LUT, large images go through
+    its 256³ table; the table is filled by the tetrahedral kernel, so results are the same
+    to the bit (RGB and BGR order)."""
     from kolors.core import lut as L
     s = registry.validate_settings({"contrast": 0.4, "vibrance": 0.3, "temperature": 5200.0})
-    stage_lut = Plan(s).stages[0].lut
+    enc = Plan(s).encoded_lut(33)
     rng = np.random.default_rng(3)
-    side = int(np.ceil(np.sqrt(L.DIRECT_MIN_PIXELS)))
-    img = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
-    got = L.apply_lut_u8(img, stage_lut, encoded=True)
-    ref = L._apply_int(img, stage_lut, np.empty_like(img), (0, 1, 2), True)
-    assert np.array_equal(got, ref)
-    bgr = L.apply_lut_u8(np.ascontiguousarray(img[..., ::-1]), stage_lut, encoded=True, bgr=True)
+    img = rng.integers(0, 256, (1024, 1024, 3), dtype=np.uint8)  # DIRECT_MIN_PIXELS
+    ref = L._apply_int(img, enc, np.empty_like(img), (0, 1, 2), False)
+    calls = -(-L.DIRECT_AFTER_PIXELS // img[..., 0].size)
+    for i in range(calls):
+        assert L._has_direct(enc, False) == (i == calls), i
+        assert np.array_equal(L.apply_lut_u8(img, enc), ref)
+    assert L._has_direct(enc, False)
+    bgr = L.apply_lut_u8(np.ascontiguousarray(img[..., ::-1]), enc, bgr=True)
     assert np.array_equal(bgr[..., ::-1], ref)

@@ -392,14 +392,23 @@ def apply_lut_u8(img: np.ndarray, lut: Lut3D, out: np.ndarray | None = None, bgr
     are taken as [0, 1] output codes (rounded, clipped). With ``encoded=True`` the codes
     are sRGB-encoded light and the LUT works in linear light (a render plan's stage): the
     codes are decoded first and the output encoded, all folded into the kernel's tables.
-    Returns the same dtype. ``out`` may be ``img`` itself (in place). 8-bit images of at
-    least :data:`DIRECT_MIN_PIXELS` pixels go through :func:`direct_table_u8` (same result,
-    about 4× faster once the table is built)."""
+    Returns the same dtype. ``out`` may be ``img`` itself (in place). Once a LUT has
+    been applied to :data:`DIRECT_AFTER_PIXELS` 8-bit pixels, 8-bit images of at least
+    :data:`DIRECT_MIN_PIXELS` go through :func:`direct_table_u8` (the same result, about
+    twice as fast)."""
     if img.dtype not in (np.uint8, np.uint16) or img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f"expected an H×W×3 uint8/uint16 array, got {img.dtype} {img.shape}")
     maxval = 255 if img.dtype == np.uint8 else 65535
     order = (2, 1, 0) if bgr else (0, 1, 2)
-    if maxval == 255 and img.shape[0] * img.shape[1] >= DIRECT_MIN_PIXELS:
+    npix = img.shape[0] * img.shape[1]
+    if maxval == 255 and npix >= DIRECT_MIN_PIXELS:
+        key = "_u8_pixels_enc" if encoded else "_u8_pixels"
+        used = lut.__dict__.get(key, 0) + npix
+        lut.__dict__[key] = used
+        use = used >= DIRECT_AFTER_PIXELS or _has_direct(lut, encoded)
+    else:
+        use = False
+    if use:
         table = direct_table_u8(lut, encoded)
         if out is None:
             out = np.empty_like(img)
@@ -436,9 +445,17 @@ def _lookup_direct(img, table, ir, ig, ib, out):
 #: the last two expanded 8-bit tables, newest first: (encoded flag, the LUT, table)
 _DIRECT: list = []
 _DIRECT_LOCK = threading.Lock()
-#: images of at least this many pixels go through an expanded 256³ table (its build costs
-#: about as much as running the tetrahedral kernel on 2^24 pixels)
-DIRECT_MIN_PIXELS = 8_000_000
+#: a LUT gets an expanded 256³ table once it has been applied to this many 8-bit pixels
+#: (building it costs about what the tetrahedral kernel spends on 2^24 photo pixels, so
+#: it pays off for batches, re-exports and video frames, not for one photo) ...
+DIRECT_AFTER_PIXELS = 1 << 25
+#: ... and images of at least this many pixels then go through it
+DIRECT_MIN_PIXELS = 1 << 20
+
+
+def _has_direct(lut: Lut3D, encoded: bool) -> bool:
+    with _DIRECT_LOCK:
+        return any(held is lut and enc == encoded for enc, held, _ in _DIRECT)
 
 
 def direct_table_u8(lut: Lut3D, encoded: bool = False) -> np.ndarray:
