@@ -165,6 +165,20 @@ def test_srgb_shaper_written_as_sampled_table(tmp_path):
     assert np.abs(_apply(lut, rgb, False) - _apply(back, rgb, False)).max() < 1e-3
 
 
+def test_plan_stage_lut_with_gain_and_hdr_shaper_round_trips(tmp_path):
+    """A render plan's stage table (cube-root/log shaper with an exposure gain folded in)
+    is written as a sampled 1D shaper + 3D table and reads back to the same colours."""
+    from kolors.core import registry
+    from kolors.core.pipeline import Plan
+    lut = Plan(registry.validate_settings({"exposure": 2.0, "contrast": 0.3})).stages[0].lut
+    assert lut.shaper.kind == "cbrt_hdr" and lut.shaper.has_gain
+    write_cube(tmp_path / "p.cube", lut)
+    back = read_cube(tmp_path / "p.cube")
+    rgb = np.random.default_rng(6).random((3000, 3)) ** 2.2
+    a, b = _apply(lut, rgb, False), _apply(back, rgb, False)
+    assert np.abs(a - b).max() < 2e-3 * max(1.0, float(np.abs(a).max()))
+
+
 def test_write_refuses_unwritable_luts(tmp_path):
     bad = Lut3D(corelut.identity_table(3), Shaper("table", [0, 0, 0], [1, 2, 1], np.zeros((4, 3), np.float32)))
     with pytest.raises(InputError, match="same input range"):

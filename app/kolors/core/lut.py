@@ -81,6 +81,8 @@ class Shaper:
         self.gain = np.broadcast_to(np.asarray(self.gain, np.float32), (3,)).copy()
         if self.kind.endswith("_hdr") and not float(self.hi[0]) > 1.0:
             raise ValueError(f"a {self.kind} shaper needs hi > 1, got {float(self.hi[0])}")
+        if not 0.0 < self.split < 1.0:
+            raise ValueError(f"shaper split must be within (0, 1), got {self.split}")
 
     @property
     def has_gain(self) -> bool:

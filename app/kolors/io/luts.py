@@ -261,12 +261,13 @@ def _finite(path: Path, name: str, a: np.ndarray) -> None:
 
 
 def _shaper_samples(path: Path, sh: Shaper) -> tuple[np.ndarray, float, float]:
-    """A 'table' shaper's (K,3) table and scalar lo, hi; srgb/srgb_hdr sampled."""
+    """A 'table' shaper's (K,3) table and scalar lo, hi; the curve kinds (srgb, cbrt and
+    their _hdr forms, any gain) sampled over their input range."""
     if sh.kind == "table":
         tab, lo, hi = np.asarray(sh.table, np.float32), sh.lo, sh.hi
-    elif sh.kind in ("srgb", "srgb_hdr"):
-        k = 4096 if sh.kind == "srgb" else 16384
-        lo, hi = np.zeros(3, np.float32), sh.hi
+    elif sh.kind in ("srgb", "srgb_hdr", "cbrt", "cbrt_hdr"):
+        k = 16384 if sh.kind.endswith("_hdr") else 4096
+        lo, hi = np.zeros(3, np.float32), (sh.hi / sh.gain).astype(np.float32)
         x = torch.from_numpy(np.linspace(lo.astype(np.float64), hi.astype(np.float64), k).T.copy())
         tab = sh.forward(x.view(3, k, 1)).view(3, k).T.numpy().astype(np.float32)
     else:
