@@ -7,6 +7,12 @@ as rendered (values above white included) and on the displayed result (clipped t
 [0, 1], what an 8/16-bit export holds). Accuracy, not speed: nothing here is timed.
 
     PYTHONPATH=app python bench/lut_accuracy.py --seeds 1 2 3
+    PYTHONPATH=app python bench/lut_accuracy.py --integer 33 --seeds 1   # the 8-bit code path
+
+``--integer N`` scores an 8-bit path instead: the N³ table from sRGB codes to codes
+(:meth:`Plan.encoded_lut`; ``-1``: the plan's own linear-light stage table with the sRGB
+decode/encode folded into the kernel's tables, what the engine uses) on the 8-bit photo, against the direct float render, with the
+ΔE of 8-bit quantisation alone beside it (the floor any 8-bit output has).
 """
 from __future__ import annotations
 
@@ -31,7 +37,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--data", default="/work/shared/data/kodak")
+    ap.add_argument("--integer", type=int, default=0, metavar="N",
+                    help="score an 8-bit path: an N³ code table, or -1 for the plan's stage table")
     args = ap.parse_args()
+    if args.integer:
+        return integer_path(args)
     torch.set_num_threads(1)
     photos = sorted(Path(args.data).glob("kodim*.png"))
     rows = []
@@ -54,6 +64,33 @@ def main() -> None:
     print("worst renders (displayed max):")
     for r in sorted(rows, key=lambda r: -r[5])[:5]:
         print(f"  seed {r[0]} {r[1]}: max {r[5]:.2f} (linear {r[3]:.2f}), mean {r[4]:.3f}  {r[6]}")
+
+
+def integer_path(args: argparse.Namespace) -> None:
+    from PIL import Image
+
+    from kolors.core.lut import apply_lut_u8
+    torch.set_num_threads(1)
+    rows = []
+    for seed in args.seeds:
+        rng = np.random.default_rng(seed)
+        for path in sorted(Path(args.data).glob("kodim*.png")):
+            src = np.ascontiguousarray(np.asarray(Image.open(path).convert("RGB"))[::2, ::2])
+            s = random_settings(rng)
+            plan = Plan(s)
+            got = (apply_lut_u8(src, plan.stages[0].lut, encoded=True) if args.integer < 0
+                   else apply_lut_u8(src, plan.encoded_lut(args.integer)))
+            lin = color.srgb_to_linear(torch.from_numpy(src.astype(np.float32) / 255).permute(2, 0, 1)[None])
+            ref = Plan(s, bake=False).run(lin).clamp(0, 1)
+            g = color.srgb_to_linear(torch.from_numpy(got.astype(np.float32) / 255).permute(2, 0, 1)[None])
+            q = color.srgb_to_linear((color.linear_to_srgb(ref) * 255 + 0.5).floor() / 255)
+            rows.append((float(color.delta_e2000_rgb(g, ref).max()), float(color.delta_e2000_rgb(g, ref).mean()),
+                         float(color.delta_e2000_rgb(q, ref).max())))
+    a = np.array(rows)
+    what = "the plan's 65³ linear-light stage table" if args.integer < 0 else f"{args.integer}³ code table"
+    print(f"8-bit path, {what}: {len(a)} renders; worst mean {a[:, 1].max():.3f}; max ΔE2000 "
+          f"median {np.median(a[:, 0]):.2f}, worst {a[:, 0].max():.2f} (> 1.0: {(a[:, 0] > 1).sum()}); "
+          f"8-bit quantisation alone: worst max {a[:, 2].max():.2f}")
 
 
 if __name__ == "__main__":
