@@ -145,8 +145,9 @@ class Plan:
 
     def encoded_lut(self, size: int = 33) -> Lut3D:
         """The whole (pointwise-only) plan as one LUT from sRGB-encoded input in [0, 1]
-        to sRGB-encoded output: what 8/16-bit sources go through in one pass, and what
-        ``kolors lut`` writes to a .cube for ffmpeg, Resolve or OBS."""
+        to sRGB-encoded output: what ``kolors lut`` writes to a .cube for ffmpeg, Resolve
+        or OBS. (8/16-bit renders use the stage table itself, with the sRGB decode and
+        encode folded into the integer kernel, which is more accurate.)"""
         if not self.pointwise_only:
             names = [op.name for st in self.stages if not st.pointwise for op, _ in st.ops]
             raise ValueError(f"cannot bake spatial operations into a LUT: {', '.join(names)}")

@@ -20,8 +20,9 @@ data — raises :class:`~kolors.errors.InputError` naming the file and the line.
 
 :func:`write_cube` writes 1D, 3D, or shaper + 3D (Resolve form), numbers as ``%.9g``
 (exact for float32, so write → read gives identical tables), atomically. Shapers of
-kind ``srgb``/``srgb_hdr`` have no .cube form and are written as a sampled 1D shaper
-(4096 / 16384 entries: a close approximation, not exact).
+the curve kinds (``srgb``, ``cbrt`` and their ``_hdr`` forms, with any gain) have no
+.cube form and are written as a sampled 1D shaper (4096 / 16384 entries: a close
+approximation, not exact).
 
 Importing this module registers :func:`read_cube` as the LUT loader of
 :mod:`kolors.core.lut` (``set_lut_loader``).
