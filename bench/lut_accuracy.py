@@ -84,8 +84,8 @@ def integer_path(args: argparse.Namespace) -> None:
             ref = Plan(s, bake=False).run(lin).clamp(0, 1)
             g = color.srgb_to_linear(torch.from_numpy(got.astype(np.float32) / 255).permute(2, 0, 1)[None])
             q = color.srgb_to_linear((color.linear_to_srgb(ref) * 255 + 0.5).floor() / 255)
-            rows.append((float(color.delta_e2000_rgb(g, ref).max()), float(color.delta_e2000_rgb(g, ref).mean()),
-                         float(color.delta_e2000_rgb(q, ref).max())))
+            de = color.delta_e2000_rgb(g, ref)
+            rows.append((float(de.max()), float(de.mean()), float(color.delta_e2000_rgb(q, ref).max())))
     a = np.array(rows)
     what = "the plan's 65³ linear-light stage table" if args.integer < 0 else f"{args.integer}³ code table"
     print(f"8-bit path, {what}: {len(a)} renders; worst mean {a[:, 1].max():.3f}; max ΔE2000 "

@@ -364,13 +364,17 @@ def apply_lut(img: torch.Tensor, lut: Lut3D, use_kernel: bool = True) -> torch.T
     return _tetra_torch(table, coords).to(img.dtype)
 
 
-def _int_tables(lut: Lut3D, maxval: int, encoded: bool = False) -> tuple:
+def _int_tables(lut: Lut3D, maxval: int, encoded: bool = False, linear_scale: float | None = None) -> tuple:
     """Kernel tables for integer input: per-channel cell offsets and fractions for every
     code value 0..maxval, and the flat, output-scaled table. ``encoded``: codes are
     sRGB-encoded and the table maps linear light, so codes are decoded before the shaper
-    and table values sRGB-encoded after it."""
+    and table values sRGB-encoded after it. ``linear_scale``: codes are linear light
+    (``code / maxval * linear_scale``) and the output is sRGB-encoded."""
     v = torch.arange(maxval + 1, dtype=torch.float64) / maxval
-    if encoded:
+    if linear_scale is not None:
+        v = v * linear_scale
+        encoded = True  # the output side: linear table values → sRGB codes
+    elif encoded:
         v = srgb_to_linear(v)
     coords = lut.shaper.forward(v.view(1, maxval + 1, 1).expand(3, maxval + 1, 1).contiguous())
     pos = coords[:, :, 0].T.numpy() * (lut.size - 1)  # (V,3)
@@ -388,12 +392,14 @@ def _int_tables(lut: Lut3D, maxval: int, encoded: bool = False) -> tuple:
 
 
 def apply_lut_u8(img: np.ndarray, lut: Lut3D, out: np.ndarray | None = None, bgr: bool = False,
-                 encoded: bool = False) -> np.ndarray:
+                 encoded: bool = False, linear_scale: float | None = None) -> np.ndarray:
     """Apply ``lut`` to an integer ``H×W×3`` array (uint8 or uint16; RGB, or BGR with
     ``bgr=True``). Inputs are read as code/max in [0, 1] through the shaper; table values
     are taken as [0, 1] output codes (rounded, clipped). With ``encoded=True`` the codes
     are sRGB-encoded light and the LUT works in linear light (a render plan's stage): the
     codes are decoded first and the output encoded, all folded into the kernel's tables.
+    With ``linear_scale`` the codes are linear light, ``code / max * linear_scale`` (a
+    camera RAW's 16-bit development), and the output is sRGB-encoded likewise.
     Returns the same dtype. ``out`` may be ``img`` itself (in place). Once a LUT has
     been applied to :data:`DIRECT_AFTER_PIXELS` 8-bit pixels, 8-bit images of at least
     :data:`DIRECT_MIN_PIXELS` go through :func:`direct_table_u8` (the same result, about
@@ -403,7 +409,7 @@ def apply_lut_u8(img: np.ndarray, lut: Lut3D, out: np.ndarray | None = None, bgr
     maxval = 255 if img.dtype == np.uint8 else 65535
     order = (2, 1, 0) if bgr else (0, 1, 2)
     npix = img.shape[0] * img.shape[1]
-    if maxval == 255 and npix >= DIRECT_MIN_PIXELS:
+    if maxval == 255 and npix >= DIRECT_MIN_PIXELS and linear_scale is None:
         key = "_u8_pixels_enc" if encoded else "_u8_pixels"
         used = lut.__dict__.get(key, 0) + npix
         lut.__dict__[key] = used
@@ -418,17 +424,19 @@ def apply_lut_u8(img: np.ndarray, lut: Lut3D, out: np.ndarray | None = None, bgr
         return out
     if out is None:
         out = np.empty_like(img)
-    return _apply_int(np.ascontiguousarray(img), lut, out, order, encoded)
+    return _apply_int(np.ascontiguousarray(img), lut, out, order, encoded, linear_scale)
 
 
 def _apply_int(img: np.ndarray, lut: Lut3D, out: np.ndarray, order: tuple[int, int, int],
-               encoded: bool) -> np.ndarray:
+               encoded: bool, linear_scale: float | None = None) -> np.ndarray:
     """The tetrahedral integer kernel on a contiguous uint8/uint16 HWC array."""
     maxval = 255 if img.dtype == np.uint8 else 65535
     cache = lut.__dict__.setdefault("_cache", {})
-    key = (maxval, encoded)
+    key = (maxval, encoded, linear_scale)
     if key not in cache:
-        cache[key] = _int_tables(lut, maxval, encoded)
+        if len(cache) >= 4:  # one entry per RAW scale over a batch: keep it bounded
+            cache.clear()
+        cache[key] = _int_tables(lut, maxval, encoded, linear_scale)
     _apply_int_hwc(img, *order, *cache[key], lut.size, out, np.float32(maxval + 0.49))
     return out
 

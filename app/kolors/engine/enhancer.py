@@ -258,9 +258,8 @@ class Enhancer:
         Colour-only grades (no spatial operation) to 8/16-bit output skip the float image:
         the neutral render is one 65536-entry table from LibRaw's 16-bit linear codes, and
         any other colour-only plan runs as the plan's own baked LUT (its shaper covers
-        ``[0, headroom]``, so highlights above white reach the operations; the shaper is
-        rescaled to read the codes, the table re-encoded to sRGB) in the integer LUT kernel,
-        as 16-bit photos do. Everything else renders ``raw.data`` tile by tile with
+        ``[0, headroom]``, so highlights above white reach the operations) in the integer
+        LUT kernel, reading the linear codes and writing sRGB codes (``linear_scale``). Everything else renders ``raw.data`` tile by tile with
         :meth:`render` (``linear=True``)."""
         from ..core.lut import apply_lut_u8
         from .render import Cancelled
@@ -272,13 +271,8 @@ class Enhancer:
             src = raw.linear16
             if plan.is_identity:
                 out = _lookup(src, _raw_identity_table(float(raw.scale), out_dtype.type))
-            else:
-                lut, on_codes = _raw_lut(plan, float(raw.headroom))
-                if on_codes:  # the LUT's shaper reads LibRaw's linear codes directly
-                    enc = apply_lut_u8(src, lut)
-                else:
-                    enc = _lookup(src, _raw_encode_table())
-                    apply_lut_u8(enc, lut, out=enc)
+            else:  # the plan's stage table reads LibRaw's linear codes (code × scale = value)
+                enc = apply_lut_u8(src, plan.stages[0].lut, linear_scale=float(raw.scale) * 65535.0)
                 out = enc if out_dtype == np.uint16 else _lookup(enc, _u16_to_u8_table())
             if on_progress is not None:
                 on_progress(1.0)
@@ -347,59 +341,12 @@ def _raw_identity_table(scale: float, dtype: type) -> np.ndarray:
     return t
 
 
-def _raw_encode_table() -> np.ndarray:
-    """16-bit linear code → 16-bit sRGB-encoded code of the same fraction of full scale."""
-    t = _TABLES.get("enc")
-    if t is None:
-        t = np.rint(_srgb_encode_np(np.arange(65536, dtype=np.float64) / 65535.0) * 65535.0).astype(np.uint16)
-        _TABLES["enc"] = t
-    return t
-
-
 def _u16_to_u8_table() -> np.ndarray:
     t = _TABLES.get("u8")
     if t is None:
         t = ((np.arange(65536, dtype=np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
         _TABLES["u8"] = t
     return t
-
-
-def _raw_lut(plan: Plan, headroom: float):
-    """A pointwise-only ``plan`` as ``(lut, on_codes)`` for the integer kernel, with
-    sRGB-encoded output. The plan's own baked stage (whose shaper covers [0, headroom])
-    is reused: its table is re-encoded and its shaper rescaled so that it reads RAW codes
-    (``code / 65535 = x / headroom``) directly — ``on_codes`` True. Failing that (a plan
-    without a baked stage), the plan is baked over sRGB-encoded fractions of ``headroom``
-    (what :func:`_raw_encode_table` makes of the codes) — ``on_codes`` False. Cached."""
-    import dataclasses
-
-    from ..core import color
-    from ..core.lut import Lut3D, Shaper, bake
-    from ..core.params import RenderContext
-    key = ("_raw_lut", round(headroom, 6))
-    hit = plan.__dict__.get(key)
-    if hit is not None:
-        return hit
-    res = None
-    st = plan.stages[0] if len(plan.stages) == 1 else None
-    lut = st.lut if st is not None else None
-    if lut is not None and lut.shaper.kind != "table" and not lut.shaper.kind.endswith("_hdr"):
-        sh = dataclasses.replace(lut.shaper, lo=lut.shaper.lo / np.float32(headroom),
-                                 hi=lut.shaper.hi / np.float32(headroom))
-        enc = color.linear_to_srgb(torch.from_numpy(np.asarray(lut.table, np.float32)))
-        res = (Lut3D(enc.numpy().astype(np.float32), sh), True)
-    if res is None:
-        ctx = RenderContext()
-
-        def fn(e: torch.Tensor) -> torch.Tensor:
-            x = color.srgb_to_linear(e) * headroom
-            for stage in plan.stages:
-                x = stage.direct(x, ctx)
-            return color.linear_to_srgb(x)
-
-        res = (bake(fn, int(getattr(plan, "lut_size", 65)), Shaper("linear")), False)
-    plan.__dict__[key] = res
-    return res
 
 
 def _check_image(image: Any, what: str = "image") -> np.ndarray:
