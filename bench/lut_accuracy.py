@@ -4,7 +4,8 @@ The test suite checks one draw (``tests/core/test_pipeline.py``); this scans sev
 seeds × all 24 Kodak photos (half size) with the same random-settings generator and
 reports the distribution of the per-photo mean and max ΔE2000, both on the linear output
 as rendered (values above white included) and on the displayed result (clipped to
-[0, 1], what an 8/16-bit export holds). Accuracy, not speed: nothing here is timed.
+[0, 1], what an 8/16-bit export holds), and how many table cells the stages' self-check
+(:class:`kolors.core.pipeline.Stage`) evaluates directly. Accuracy, not speed: nothing here is timed.
 
     PYTHONPATH=app python bench/lut_accuracy.py --seeds 1 2 3
     PYTHONPATH=app python bench/lut_accuracy.py --integer 33 --seeds 1   # the 8-bit code path
@@ -44,14 +45,16 @@ def main() -> None:
         return integer_path(args)
     torch.set_num_threads(1)
     photos = sorted(Path(args.data).glob("kodim*.png"))
-    rows = []
+    rows, hard = [], []
     for seed in args.seeds:
         rng = np.random.default_rng(seed)
         for path in photos:
             img = _load(path)[..., ::2, ::2].contiguous()
             s = random_settings(rng)
-            a, b = Plan(s).run(img), Plan(s, bake=False).run(img)
+            plan = Plan(s)
+            a, b = plan.run(img), Plan(s, bake=False).run(img)
             de = color.delta_e2000_rgb(a, b)
+            hard.append(sum(int(st._hard.sum()) for st in plan.stages if st.pointwise and st._hard is not None))
             dc = color.delta_e2000_rgb(a.clamp(0, 1), b.clamp(0, 1))
             rows.append((seed, path.name, float(de.mean()), float(de.max()), float(dc.mean()), float(dc.max()),
                          {k: (round(v, 2) if isinstance(v, float) else v) for k, v in s.items()}))
@@ -61,6 +64,9 @@ def main() -> None:
         maxes = np.array([r[i_max] for r in rows])
         print(f"{label}: {n} renders; mean ΔE2000 worst {means.max():.3f} (> 0.1: {(means > 0.1).sum()}); "
               f"max ΔE2000 median {np.median(maxes):.2f}, worst {maxes.max():.2f} (> 1.0: {(maxes > 1.0).sum()})")
+    h = np.array(hard)
+    print(f"self-check: {(h > 0).sum()} of {n} renders evaluate some table cells directly "
+          f"(most: {h.max()} of {64 ** 3} cells)")
     print("worst renders (displayed max):")
     for r in sorted(rows, key=lambda r: -r[5])[:5]:
         print(f"  seed {r[0]} {r[1]}: max {r[5]:.2f} (linear {r[3]:.2f}), mean {r[4]:.3f}  {r[6]}")

@@ -33,9 +33,9 @@ import numba
 import numpy as np
 import torch
 
-from .color import linear_to_srgb, srgb_to_linear
+from .color import linear_to_srgb, rgb_to_lab, srgb_to_linear
 
-__all__ = ["Shaper", "Lut3D", "bake", "apply_lut", "apply_lut_u8", "direct_table_u8", "identity_table"]
+__all__ = ["Shaper", "Lut3D", "bake", "apply_lut", "cell_points", "suspect_cells", "apply_lut_u8", "direct_table_u8", "identity_table"]
 
 _SHAPER_TAB = 4096
 #: below this the cube-root curve is a line (its slope is infinite at 0)
@@ -124,17 +124,22 @@ class Shaper:
     def inverse_grid(self, n: int) -> np.ndarray:
         """Input values (n, 3) float64 whose shaped coordinates are i/(n-1): the
         sample points a baked table is evaluated at (every kind but 'table')."""
-        u = np.linspace(0.0, 1.0, n)
+        return self.inverse(np.linspace(0.0, 1.0, n)[:, None].repeat(3, 1))
+
+    def inverse(self, u: np.ndarray) -> np.ndarray:
+        """Input values (K, 3) float64 whose shaped coordinates are ``u`` (K, 3) in [0, 1]
+        (every kind but 'table')."""
+        u = np.asarray(u, np.float64)
         lo, hi = self.lo.astype(np.float64), self.hi.astype(np.float64)
         if self.kind == "linear":
-            x = lo[None] + u[:, None] * (hi - lo)[None]
+            x = lo[None] + u * (hi - lo)[None]
         elif self.kind in _CURVES:
-            x = _CURVES[self.kind][1](u)[:, None] * hi[None]
+            x = _CURVES[self.kind][1](u) * hi[None]
         elif self.kind.endswith("_hdr"):
             sp = self.split
             low = _CURVES[self.kind[:-4]][1](np.clip(u / sp, 0, 1))
             high = 2.0 ** ((u - sp) / (1.0 - sp) * np.log2(hi[0]))
-            x = np.where(u <= sp, low, high)[:, None].repeat(3, 1)
+            x = np.where(u <= sp, low, high)
         else:
             raise ValueError(f"cannot bake through a {self.kind!r} shaper")
         return x / self.gain.astype(np.float64)[None]
@@ -273,10 +278,13 @@ def _apply_int_hwc(img, ir, ig, ib, offr, offg, offb, frr, frg, frb, flat, n, ou
 
 
 @numba.njit(parallel=True, fastmath=True, cache=True, nogil=True)
-def _apply_f32_planar(img, mode, tab, lo, hi, gain, table, out):
-    """Float planar (3, H, W) image through gain, shaper and table into ``out`` (3, H, W)."""
+def _apply_f32_planar(img, mode, tab, lo, hi, gain, table, out, cells):
+    """Float planar (3, H, W) image through gain, shaper and table into ``out`` (3, H, W).
+    ``cells`` (H, W) int32, or (0, 0) when not wanted: each pixel's table cell,
+    ``(i·(N-1) + j)·(N-1) + k`` (see :func:`cell_points`)."""
     h, w = img.shape[1], img.shape[2]
     n1 = table.shape[0] - 1
+    want_cells = cells.shape[0] > 0
     k1 = tab.shape[0] - 1
     loghi = math.log2(hi[0]) if mode == 1 else 1.0
     for y in numba.prange(h):
@@ -312,6 +320,8 @@ def _apply_f32_planar(img, mode, tab, lo, hi, gain, table, out):
             fr, fg, fb = co[0] - i, co[1] - j, co[2] - k
             for c in range(3):
                 out[c, y, x] = _tetra(table, i, j, k, fr, fg, fb, c)
+            if want_cells:
+                cells[y, x] = (i * n1 + j) * n1 + k
 
 
 def _tetra_torch(table: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
@@ -345,23 +355,89 @@ def _tetra_torch(table: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
     return out.movedim(-1, -3)
 
 
-def apply_lut(img: torch.Tensor, lut: Lut3D, use_kernel: bool = True) -> torch.Tensor:
+def apply_lut(img: torch.Tensor, lut: Lut3D, use_kernel: bool = True,
+              cells: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Apply ``lut`` to ``img`` (B,3,H,W) float (any device). Returns float of the same
-    shape, dtype and device. CPU float32 goes through the numba kernel."""
+    shape, dtype and device; with ``cells=True`` also each pixel's table cell, (B,H,W)
+    int32 on the same device (``(i·(N-1) + j)·(N-1) + k``, see :func:`cell_points`).
+    CPU float32 goes through the numba kernel."""
     if use_kernel and img.device.type == "cpu":
         x = img.detach().to(torch.float32).contiguous()
         out = torch.empty_like(x)
+        b, _, h, w = x.shape
+        cl = torch.empty((b, h, w) if cells else (b, 0, 0), dtype=torch.int32)
         mode, tab, lo, hi, gain = lut.shaper.kernel_table()
         table = np.ascontiguousarray(lut.table, np.float32)
-        xn, on = x.numpy(), out.numpy()
-        for bi in range(x.shape[0]):
+        xn, on, cn = x.numpy(), out.numpy(), cl.numpy()
+        for bi in range(b):
             _apply_f32_planar(xn[bi], mode, tab, lo.astype(np.float32), hi.astype(np.float32),
-                              gain.astype(np.float32), table, on[bi])
-        return out.to(img.dtype)
+                              gain.astype(np.float32), table, on[bi], cn[bi])
+        return (out.to(img.dtype), cl) if cells else out.to(img.dtype)
     table = torch.as_tensor(lut.table, dtype=img.dtype if img.dtype != torch.float16 else torch.float32,
                             device=img.device)
     coords = lut.shaper.forward(img.to(table.dtype))
-    return _tetra_torch(table, coords).to(img.dtype)
+    out = _tetra_torch(table, coords).to(img.dtype)
+    if not cells:
+        return out
+    n1 = lut.size - 1
+    i = (coords * n1).floor().clamp(0, n1 - 1).to(torch.int32)
+    return out, (i[:, 0] * n1 + i[:, 1]) * n1 + i[:, 2]
+
+
+#: node steps along which :func:`suspect_cells` takes second differences: the axes, the
+#: face diagonals and the space diagonals (one of each ± pair)
+_STEPS = [(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (1, -1, 0), (1, 0, 1), (1, 0, -1), (0, 1, 1),
+          (0, 1, -1), (1, 1, 1), (1, 1, -1), (1, -1, 1), (-1, 1, 1)]
+
+
+def suspect_cells(lut: Lut3D, tol: float) -> np.ndarray:
+    """Cells (N-1)³ bool where the table may interpolate worse than ``tol`` ΔE.
+
+    An a-posteriori estimate from the table alone: linear interpolation between nodes
+    ``h`` apart is off by about an eighth of the second difference ``f(x-h) - 2f(x) +
+    f(x+h)``; it is taken in CIELab (values above white included) along 13 directions at
+    every interior node, and each cell gets the worst estimate of its eight corners. The
+    estimate is taken with a safety factor of 2 (a cell is suspect from ``tol/2``): it
+    only selects the cells :func:`cell_points` then probes against the function."""
+    lab = rgb_to_lab(torch.from_numpy(np.ascontiguousarray(lut.table, np.float32)), dim=-1).numpy()
+    n = lab.shape[0]
+    worst = np.zeros((n, n, n), np.float32)
+    core = (slice(1, n - 1),) * 3
+    for d in _STEPS:
+        lo = tuple(slice(1 - k, n - 1 - k) for k in d)
+        hi = tuple(slice(1 + k, n - 1 + k) for k in d)
+        d2 = lab[lo] - 2.0 * lab[core] + lab[hi]
+        np.maximum(worst[core], np.sqrt((d2 * d2).sum(-1)) / 8.0, out=worst[core])
+    worst = np.nan_to_num(worst, nan=np.inf)
+    # edge nodes have no second difference of their own: take their inner neighbour's
+    worst[0], worst[-1] = worst[1], worst[-2]
+    worst[:, 0], worst[:, -1] = worst[:, 1], worst[:, -2]
+    worst[:, :, 0], worst[:, :, -1] = worst[:, :, 1], worst[:, :, -2]
+    cell = worst[:-1, :-1, :-1]
+    for dr in (0, 1):
+        for dg in (0, 1):
+            for db in (0, 1):
+                if dr or dg or db:
+                    cell = np.maximum(cell, worst[dr:n - 1 + dr, dg:n - 1 + dg, db:n - 1 + db])
+    return (cell > tol / 2.0).reshape(-1)
+
+
+#: probe points of a cell, in cell units: the centroids of the six tetrahedra the
+#: interpolation splits it into (its centre lies on the diagonal all six share, where a
+#: hue-selective function often is smooth while it bends across the cell)
+_TETRA_CENTROIDS = np.array([[.75, .5, .25], [.75, .25, .5], [.5, .25, .75],
+                             [.25, .5, .75], [.25, .75, .5], [.5, .75, .25]])
+
+
+def cell_points(lut: Lut3D, cells: np.ndarray) -> np.ndarray:
+    """Input values (6·K, 3) float64 at which to check cells ``cells`` (K,) of ``lut``
+    (flat indices ``(i·(N-1) + j)·(N-1) + k``): the six tetrahedra's centroids of every
+    cell, grouped by centroid (all cells' first centroid, then the second, ...)."""
+    n1 = lut.size - 1
+    cells = np.asarray(cells, np.int64)
+    ijk = np.stack([cells // (n1 * n1), (cells // n1) % n1, cells % n1], 1).astype(np.float64)
+    u = np.concatenate([(ijk + c) / n1 for c in _TETRA_CENTROIDS], 0)
+    return lut.shaper.inverse(u)
 
 
 def _int_tables(lut: Lut3D, maxval: int, encoded: bool = False, linear_scale: float | None = None) -> tuple:

@@ -21,15 +21,18 @@ import numpy as np
 import torch
 
 from . import color
-from .lut import Lut3D, Shaper, apply_lut, bake
+from .lut import Lut3D, Shaper, apply_lut, bake, cell_points, suspect_cells
 from .params import RenderContext
 from .registry import Op, active_ops
 
-__all__ = ["Stage", "Plan", "HDR_HEADROOM"]
+__all__ = ["Stage", "Plan", "HDR_HEADROOM", "CHECK_TOL"]
 
 #: a LUT stage after a spatial operation resolves values up to this many times the
 #: largest value entering the first stage (local contrast and detail overshoot a little)
 HDR_HEADROOM = 8.0
+#: a baked stage evaluates directly the pixels of table cells whose worst probe is more
+#: than this ΔE2000 off direct evaluation (see :class:`Stage`)
+CHECK_TOL = 0.4
 
 
 def _split(top: float) -> float:
@@ -42,13 +45,26 @@ def _split(top: float) -> float:
 @dataclass
 class Stage:
     """A run of operations: several pointwise ones (baked into :attr:`lut` on first use,
-    thread-safe) or one spatial/positional one."""
+    thread-safe) or one spatial/positional one.
+
+    A baked stage checks itself where it is used. The table's own second differences
+    name the cells that may interpolate badly (:func:`kolors.core.lut.suspect_cells`,
+    usually none: then the stage is the table alone). The first time a pixel falls in a
+    suspect cell, the cell is probed at the centroids of its six interpolation tetrahedra
+    against direct evaluation (:func:`kolors.core.lut.cell_points`). Cells whose worst probe is
+    more than :data:`CHECK_TOL` ΔE2000 off (steep hue-selective edits of low-chroma
+    colours, which bend across a cell) are marked, and pixels in marked cells are
+    evaluated directly. The marks depend only on the cell, so the result does not depend
+    on the order tiles arrive in (tiled renders still equal untiled ones)."""
 
     ops: list[tuple[Op, dict[str, Any]]]
     pointwise: bool
     baker: Callable[[], Lut3D] | None = field(default=None, repr=False)
     _lut: Lut3D | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _probed: np.ndarray | None = field(default=None, repr=False)  # (N-1)³ bool: cell checked
+    _hard: np.ndarray | None = field(default=None, repr=False)  # (N-1)³ bool: cell evaluated directly
+    _any_suspect: bool = field(default=False, repr=False)
 
     @property
     def lut(self) -> Lut3D | None:
@@ -65,9 +81,58 @@ class Stage:
         return img
 
     def run(self, img: torch.Tensor, ctx: RenderContext) -> torch.Tensor:
-        if self.lut is not None:
-            return apply_lut(img, self.lut)
-        return self.direct(img, ctx)
+        lut = self.lut
+        if lut is None:
+            return self.direct(img, ctx)
+        suspect = self._suspects(lut)
+        if suspect is None:
+            return apply_lut(img, lut)
+        out, cells = apply_lut(img, lut, cells=True)
+        hard = self._check(lut, suspect, cells.cpu().numpy())
+        if hard is None:
+            return out
+        m = torch.from_numpy(hard).to(cells.device)[cells.long()]  # (B,H,W)
+        if bool(m.any()):
+            px = img.movedim(1, -1)[m]  # (K,3)
+            fixed = self.direct(px.T.reshape(1, 3, -1, 1), RenderContext())
+            out = out.movedim(1, -1).clone()
+            out[m] = fixed.reshape(3, -1).T.to(out.dtype)
+            out = out.movedim(-1, 1).contiguous()
+        return out
+
+    def _suspects(self, lut: Lut3D) -> np.ndarray | None:
+        """The cells that may need a probe ((N-1)³ bool, :func:`suspect_cells`), None if
+        none (then the stage is the table alone)."""
+        with self._lock:
+            if self._probed is None:
+                sus = suspect_cells(lut, CHECK_TOL)
+                self._probed = ~sus  # cells not suspect count as checked
+                self._hard = np.zeros_like(sus)
+                self._any_suspect = bool(sus.any())
+            return ~self._probed if self._any_suspect else None
+
+    def _check(self, lut: Lut3D, suspect: np.ndarray, cells: np.ndarray) -> np.ndarray | None:
+        """Probe the suspect cells in ``cells`` not probed before; returns the (N-1)³
+        bool marks of cells evaluated directly (None while there are none)."""
+        new = np.unique(cells[suspect[cells]])
+        with self._lock:
+            new = new[~self._probed[new]]
+            if len(new):
+                self._hard[new] = self._probe(lut, new) > CHECK_TOL
+                self._probed[new] = True
+            return self._hard if self._hard.any() else None
+
+    def _probe(self, lut: Lut3D, cells: np.ndarray) -> np.ndarray:
+        """Worst ΔE2000 (K,) of the table against direct evaluation at each cell's probes,
+        on the linear output and on the displayed one (clipped to [0, 1])."""
+        pts = torch.from_numpy(cell_points(lut, cells).T.reshape(1, 3, -1, 1).astype(np.float32))
+        with torch.no_grad():
+            want = self.direct(pts, RenderContext())
+        got = apply_lut(pts, lut)
+        de = torch.maximum(color.delta_e2000_rgb(got, want),
+                           color.delta_e2000_rgb(got.clamp(0, 1), want.clamp(0, 1)))
+        de = torch.nan_to_num(de, nan=float("inf"))
+        return de.reshape(-1, len(cells)).amax(0).numpy()
 
 
 @dataclass
