@@ -37,9 +37,11 @@ class CliError(Exception):
 
 
 def _parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
-    from .core import registry
     out: dict[str, Any] = {}
-    for item in items or []:
+    if not items:
+        return out
+    from .core import registry
+    for item in items:
         if "=" not in item:
             raise CliError(f"--set expects name=value, got {item!r}")
         name, text = item.split("=", 1)
@@ -178,14 +180,37 @@ def _grade_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return kw
 
 
+def _no_grade(args: argparse.Namespace) -> bool:
+    """True when the flags ask for no grade: no task, preset, --set or reference, 8/16-bit
+    output, and engine flags the Enhancer would accept (so that it still reports bad ones)."""
+    return (args.task is None and args.preset is None and not args.set and not args.reference
+            and args.bits in (None, 8, 16) and 0 <= args.intensity <= 1
+            and 64 <= args.tile_size <= 16384 and str(args.device).strip().lower() in ("auto", "cpu"))
+
+
+def _neutral_raw(args: argparse.Namespace, path: Path) -> bool:
+    """A camera RAW with nothing to grade is developed by
+    :func:`kolors.engine.encode.export_raw_neutral`: the Enhancer's file without importing
+    torch (most of the start-up of a one-photo export)."""
+    from .io.images import RAW_SUFFIXES
+    return path.suffix.lower() in RAW_SUFFIXES and _no_grade(args)
+
+
+def _develop_neutral(src: Path, dst: Path, kw: dict[str, Any]) -> None:
+    from .engine.encode import export_raw_neutral
+    export_raw_neutral(src, dst, kw.get("raw_options"), quality=kw["quality"], bits=kw["bits"])
+
+
 def cmd_enhance(args: argparse.Namespace) -> int:
     inp = _check_input(args.input)
     out = _check_output(inp, args.output)
     if args.reference:
         _check_input(args.reference)
     kw = _grade_kwargs(args)
-    enh = _enhancer(args)
-    enh.enhance_file(inp, out, **kw)
+    if _neutral_raw(args, inp):
+        _develop_neutral(inp, out, kw)
+    else:
+        _enhancer(args).enhance_file(inp, out, **kw)
     return 0
 
 
@@ -210,7 +235,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     outdir = Path(args.output)
     outdir.mkdir(parents=True, exist_ok=True)
     kw = _grade_kwargs(args)
-    enh = _enhancer(args)
+    enh = None if _no_grade(args) else _enhancer(args)  # with no grade: made for the first non-RAW photo
     failed = 0
     ext = FORMATS[args.format]
     for f in tqdm(files, desc="kolors batch", unit="photo", file=sys.stderr, disable=None):
@@ -218,7 +243,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
         try:
             if dst.resolve() == f.resolve():
                 raise CliError(f"{f}: refusing to overwrite the input file")
-            enh.enhance_file(f, dst, **kw)
+            if _neutral_raw(args, f):
+                _develop_neutral(f, dst, kw)
+            else:
+                if enh is None:
+                    enh = _enhancer(args)
+                enh.enhance_file(f, dst, **kw)
         except Exception as e:  # noqa: BLE001 - a failing file is reported, the batch goes on
             failed += 1
             tqdm.write(f"kolors: error: {_msg(e, f)}", file=sys.stderr)

@@ -18,32 +18,14 @@ import math
 import numpy as np
 import torch
 
+from .colorimetry import D65_XYZ, LUMA, RGB_TO_XYZ, XYZ_TO_RGB
+
 __all__ = [
     "srgb_to_linear", "linear_to_srgb", "rgb_to_xyz", "xyz_to_rgb", "xyz_to_lab",
     "lab_to_xyz", "rgb_to_lab", "lab_to_rgb", "rgb_to_oklab", "oklab_to_rgb",
     "oklab_to_oklch", "oklch_to_oklab", "delta_e2000", "luminance",
     "RGB_TO_XYZ", "XYZ_TO_RGB", "D65_XYZ", "LUMA",
 ]
-
-_D65_XY = (0.3127, 0.3290)
-
-
-def _xy_to_xyz(x: float, y: float) -> np.ndarray:
-    return np.array([x / y, 1.0, (1.0 - x - y) / y], dtype=np.float64)
-
-
-def _rgb_to_xyz_matrix() -> np.ndarray:
-    prim = np.array([[0.64, 0.33], [0.30, 0.60], [0.15, 0.06]], dtype=np.float64)
-    cols = np.stack([_xy_to_xyz(*p) for p in prim], axis=1)  # (3,3) columns = primaries
-    s = np.linalg.solve(cols, _xy_to_xyz(*_D65_XY))
-    return cols * s[None, :]
-
-
-RGB_TO_XYZ: np.ndarray = _rgb_to_xyz_matrix()
-XYZ_TO_RGB: np.ndarray = np.linalg.inv(RGB_TO_XYZ)
-D65_XYZ: np.ndarray = _xy_to_xyz(*_D65_XY)
-#: Rec.709 luminance weights of linear RGB (the Y row of RGB_TO_XYZ).
-LUMA: np.ndarray = RGB_TO_XYZ[1].copy()
 
 _OK_M1 = np.array([[0.8189330101, 0.3618667424, -0.1288597137],
                    [0.0329845436, 0.9293118715, 0.0361456387],

@@ -17,6 +17,7 @@ from ..core.pipeline import Plan
 from ..io import luts as _luts  # noqa: F401 - registers the .cube reader for the lut_file operation
 from . import tasks as T
 from .device import describe_device, resolve_device
+from .encode import encode_raw_neutral, lookup, output_dtype, u16_to_u8_table
 from .render import RenderOptions, render_array, thumb_linear
 
 log = logging.getLogger("kolors")
@@ -235,14 +236,14 @@ class Enhancer:
             raw = read_raw(src, raw_options)
             settings = self.resolve_settings(_raw_thumb(raw) if task else None, task, intensity, ref_lin, preset,
                                              params)
-            out_dtype = _out_dtype(np.dtype(np.uint16), bits, Path(dst))
+            out_dtype = output_dtype(np.dtype(np.uint16), bits, Path(dst))
             out = self.render_raw(raw, settings, out_dtype=out_dtype, on_progress=on_progress,
                                   should_cancel=should_cancel)
             return Path(write_image(dst, out, quality=quality, exif=raw.exif, protect=src))
         photo = read_image(src)
         settings = self.resolve_settings(
             thumb_linear(photo.data) if task else None, task, intensity, ref_lin, preset, params)
-        out_dtype = _out_dtype(photo.data.dtype, bits, Path(dst))
+        out_dtype = output_dtype(photo.data.dtype, bits, Path(dst))
         out = self.render(photo.data, settings, out_dtype=out_dtype, on_progress=on_progress,
                           should_cancel=should_cancel)
         return Path(write_image(dst, out, quality=quality, exif=photo.exif, protect=src))
@@ -269,11 +270,11 @@ class Enhancer:
             if should_cancel is not None and should_cancel():
                 raise Cancelled()
             src = raw.linear16
-            if plan.is_identity:
-                out = _lookup(src, _raw_identity_table(float(raw.scale), out_dtype.type))
+            if plan.is_identity:  # the table of kolors.engine.encode: the same as the torch-free export
+                out = encode_raw_neutral(raw, out_dtype)
             else:  # the plan's stage table reads LibRaw's linear codes (code × scale = value)
                 enc = apply_lut_u8(src, plan.stages[0].lut, linear_scale=float(raw.scale) * 65535.0)
-                out = enc if out_dtype == np.uint16 else _lookup(enc, _u16_to_u8_table())
+                out = enc if out_dtype == np.uint16 else lookup(enc, u16_to_u8_table())
             if on_progress is not None:
                 on_progress(1.0)
             return out
@@ -311,44 +312,6 @@ def _raw_thumb(raw: Any, size: int = 384) -> torch.Tensor:
     return thumb_linear(small, size, linear=True)
 
 
-def _lookup(src: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """``table[src]`` for an integer image, in row blocks (bounded index temporaries)."""
-    out = np.empty(src.shape, table.dtype)
-    rows = max(1, (1 << 20) // max(1, src.shape[1] * src.shape[2]))
-    for y in range(0, src.shape[0], rows):
-        np.take(table, src[y:y + rows], out=out[y:y + rows])
-    return out
-
-
-def _srgb_encode_np(v: np.ndarray) -> np.ndarray:
-    v = np.clip(v, 0.0, 1.0)
-    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
-
-
-_TABLES: dict[Any, np.ndarray] = {}
-
-
-def _raw_identity_table(scale: float, dtype: type) -> np.ndarray:
-    """16-bit linear code → sRGB-encoded ``dtype`` code of ``code * scale`` (clipped at 1)."""
-    key = ("id", round(scale, 12), dtype)
-    t = _TABLES.get(key)
-    if t is None:
-        if len(_TABLES) > 32:  # one per headroom value: keep the cache small over long batches
-            _TABLES.clear()
-        m = 255.0 if dtype == np.uint8 else 65535.0
-        t = np.rint(_srgb_encode_np(np.arange(65536, dtype=np.float64) * scale) * m).astype(dtype)
-        _TABLES[key] = t
-    return t
-
-
-def _u16_to_u8_table() -> np.ndarray:
-    t = _TABLES.get("u8")
-    if t is None:
-        t = ((np.arange(65536, dtype=np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-        _TABLES["u8"] = t
-    return t
-
-
 def _check_image(image: Any, what: str = "image") -> np.ndarray:
     if not isinstance(image, np.ndarray):
         raise ValueError(f"{what} must be a numpy H×W×3 array, got {type(image).__name__}")
@@ -359,20 +322,3 @@ def _check_image(image: Any, what: str = "image") -> np.ndarray:
     if image.dtype == np.float32 and not np.isfinite(image).all():
         raise ValueError(f"{what} contains NaN or infinite values")
     return image
-
-
-def _out_dtype(src: np.dtype, bits: int | None, dst: Path) -> np.dtype:
-    suffix = dst.suffix.lower()
-    if bits is None:
-        if suffix in (".jpg", ".jpeg", ".webp"):
-            return np.dtype(np.uint8)
-        if suffix == ".png" and src == np.float32:
-            return np.dtype(np.uint16)
-        return np.dtype(src)
-    if bits not in (8, 16, 32):
-        raise ValueError(f"bits must be 8, 16 or 32, got {bits}")
-    if bits == 32 and suffix not in (".tif", ".tiff"):
-        raise ValueError("32-bit float output needs a .tif/.tiff file")
-    if bits == 16 and suffix in (".jpg", ".jpeg", ".webp"):
-        raise ValueError(f"{suffix} files are 8-bit; use .png or .tif for 16 bits")
-    return np.dtype({8: np.uint8, 16: np.uint16, 32: np.float32}[bits])

@@ -54,7 +54,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from PIL import Image, ImageCms, TiffImagePlugin, TiffTags
 
@@ -615,6 +614,7 @@ def _pil_exif(im: Image.Image) -> bytes | None:
 
 # ============================================================================ decoding
 def _cv_decode(pr: _Probe) -> np.ndarray:
+    import cv2  # here, not at the top: OpenCV takes a quarter of a second to import
     buf = pr.buf
     if pr.format == "TIFF" and pr.orientation != 1:
         # OpenCV's TIFF decoder applies the Orientation tag itself (whatever the flags);
@@ -876,6 +876,7 @@ def _png_chunk(typ: bytes, data: bytes) -> bytes:
 
 
 def _encode_png16(path: Path, arr: np.ndarray, icc: bytes, exif: bytes | None) -> bytes:
+    import cv2
     ok, enc = cv2.imencode(".png", np.ascontiguousarray(arr[..., ::-1]),
                            [cv2.IMWRITE_PNG_COMPRESSION, 6])
     if not ok:

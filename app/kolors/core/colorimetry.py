@@ -1,0 +1,159 @@
+"""Colorimetry in plain numpy (no torch): the sRGB/Rec.709 ↔ XYZ matrices, the illuminant
+locus (correlated colour temperature and tint ↔ CIE xy) and the Bradford adaptation.
+
+:mod:`kolors.core.color` (colour spaces on torch tensors) and the white-balance operation
+build on these; the camera-RAW decoder (:mod:`kolors.io.raw`) and the torch-free RAW export
+of the command line use them directly, so importing this module never imports torch.
+
+The matrices are derived in float64 from the sRGB primaries and the D65 chromaticity
+(0.3127, 0.3290). White-balance conventions (Lightroom/DNG-like, see
+:mod:`kolors.core.ops.white_balance`): ``tint`` moves the illuminant off the locus by
+Duv = tint / 3000 (CIE 1960 uv, Adobe's scale); the locus is the CIE daylight locus from
+5000 K up, the Planckian locus (Krystek 1985) below 4000 K, and a smoothstep blend of the
+two in uv between, so it is smooth everywhere.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["RGB_TO_XYZ", "XYZ_TO_RGB", "D65_XYZ", "LUMA", "REFERENCE", "TINT_SCALE", "CCT_RANGE", "BRADFORD",
+           "xy_to_xyz", "cct_tint_to_xy", "xy_to_cct_tint", "bradford_cat"]
+
+_D65_XY = (0.3127, 0.3290)
+
+
+def xy_to_xyz(x: float, y: float) -> np.ndarray:
+    """XYZ (Y = 1) of the chromaticity (x, y)."""
+    return np.array([x / y, 1.0, (1.0 - x - y) / y], dtype=np.float64)
+
+
+def _rgb_to_xyz_matrix() -> np.ndarray:
+    prim = np.array([[0.64, 0.33], [0.30, 0.60], [0.15, 0.06]], dtype=np.float64)
+    cols = np.stack([xy_to_xyz(*p) for p in prim], axis=1)  # (3,3) columns = primaries
+    s = np.linalg.solve(cols, xy_to_xyz(*_D65_XY))
+    return cols * s[None, :]
+
+
+RGB_TO_XYZ: np.ndarray = _rgb_to_xyz_matrix()
+XYZ_TO_RGB: np.ndarray = np.linalg.inv(RGB_TO_XYZ)
+D65_XYZ: np.ndarray = xy_to_xyz(*_D65_XY)
+#: Rec.709 luminance weights of linear RGB (the Y row of RGB_TO_XYZ).
+LUMA: np.ndarray = RGB_TO_XYZ[1].copy()
+
+#: (temperature, tint) of the reference white the image is adapted to (≈ D65).
+REFERENCE = (6504.0, 0.0)
+#: tint units per unit of Duv (CIE 1960 uv), as in the DNG SDK.
+TINT_SCALE = 3000.0
+#: the CCT domain of the helpers (K); values are clipped into it.
+CCT_RANGE = (1000.0, 25000.0)
+
+#: the Bradford cone response (XYZ → LMS).
+BRADFORD = np.array([[0.8951, 0.2664, -0.1614],
+                     [-0.7502, 1.7135, 0.0367],
+                     [0.0389, -0.0685, 1.0296]], dtype=np.float64)
+BRADFORD_INV = np.linalg.inv(BRADFORD)
+
+
+def _planck_uv(T: np.ndarray) -> np.ndarray:
+    """Planckian locus in CIE 1960 uv (Krystek 1985, 1000–15000 K)."""
+    u = (0.860117757 + 1.54118254e-4 * T + 1.28641212e-7 * T * T) / (1 + 8.42420235e-4 * T + 7.08145163e-7 * T * T)
+    v = (0.317398726 + 4.22806245e-5 * T + 4.20481691e-8 * T * T) / (1 - 2.89741816e-5 * T + 1.61456053e-7 * T * T)
+    return np.stack([u, v], -1)
+
+
+def _daylight_uv(T: np.ndarray) -> np.ndarray:
+    """CIE daylight locus (4000–25000 K) in CIE 1960 uv."""
+    T = np.maximum(T, 4000.0)
+    x_lo = -4.6070e9 / T ** 3 + 2.9678e6 / T ** 2 + 0.09911e3 / T + 0.244063
+    x_hi = -2.0064e9 / T ** 3 + 1.9018e6 / T ** 2 + 0.24748e3 / T + 0.237040
+    x = np.where(T <= 7000.0, x_lo, x_hi)
+    y = -3.0 * x * x + 2.87 * x - 0.275
+    return _xy_to_uv(x, y)
+
+
+def _xy_to_uv(x, y) -> np.ndarray:
+    d = -2.0 * x + 12.0 * y + 3.0
+    return np.stack([4.0 * x / d, 6.0 * y / d], -1)
+
+
+def _uv_to_xy(uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    u, v = uv[..., 0], uv[..., 1]
+    d = 2.0 * u - 8.0 * v + 4.0
+    return 3.0 * u / d, 2.0 * v / d
+
+
+def _locus_uv(T: np.ndarray) -> np.ndarray:
+    """The tint-0 locus: Planckian below 4000 K, daylight above 5000 K, blended between."""
+    s = np.clip((T - 4000.0) / 1000.0, 0.0, 1.0)
+    w = (s * s * (3.0 - 2.0 * s))[..., None]
+    return (1.0 - w) * _planck_uv(T) + w * _daylight_uv(T)
+
+
+def _planck_normal(T: np.ndarray) -> np.ndarray:
+    """Unit normal of the Planckian locus at T pointing to +Duv (green). Tint offsets are
+    taken along it (the isotemperature lines); it turns slowly, so the lines of nearby
+    temperatures do not cross within the tint range and the inverse is unique."""
+    h = 1e-4 * T
+    d = _planck_uv(T + h) - _planck_uv(T - h)
+    d = d / np.linalg.norm(d, axis=-1, keepdims=True)
+    return np.stack([d[..., 1], -d[..., 0]], -1)  # u decreases with T, so this points to +v
+
+
+def _out(a: np.ndarray):
+    return float(a) if np.ndim(a) == 0 else a
+
+
+def cct_tint_to_xy(T, tint):
+    """CIE 1931 xy chromaticity of the illuminant (``T`` kelvin, ``tint``). Scalars give
+    floats, arrays broadcast. ``T`` is clipped to :data:`CCT_RANGE`."""
+    T = np.clip(np.asarray(T, dtype=np.float64), *CCT_RANGE)
+    tint = np.asarray(tint, dtype=np.float64)
+    uv = _locus_uv(T) + (tint / TINT_SCALE)[..., None] * _planck_normal(T)
+    x, y = _uv_to_xy(uv)
+    return _out(x), _out(y)
+
+
+@lru_cache(maxsize=1)
+def _mired_grid() -> tuple[np.ndarray, np.ndarray]:
+    """The coarse search grid of :func:`xy_to_cct_tint`: mireds, and their locus in uv."""
+    mired = np.linspace(1e6 / CCT_RANGE[1], 1e6 / CCT_RANGE[0], 481)
+    mired.flags.writeable = False
+    loc = _locus_uv(1e6 / mired)
+    loc.flags.writeable = False
+    return mired, loc
+
+
+def xy_to_cct_tint(x, y):
+    """Inverse of :func:`cct_tint_to_xy`: (temperature K, tint) of a chromaticity. The
+    temperature is clipped to :data:`CCT_RANGE`."""
+    uv = _xy_to_uv(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    shape = uv.shape[:-1]
+    uv = uv.reshape(-1, 2)
+    # coarse search on a grid uniform in mired, then Newton onto the isotemperature line
+    mired_grid, loc = _mired_grid()
+    dist = ((uv[:, None, :] - loc[None]) ** 2).sum(-1)
+    m = mired_grid[dist.argmin(1)]
+    lo, hi = mired_grid[0], mired_grid[-1]
+
+    def g(mm):  # component of (p - B(T)) along the locus: zero on the isotemperature line
+        T = 1e6 / mm
+        n = _planck_normal(T)
+        return ((uv - _locus_uv(T)) * np.stack([-n[..., 1], n[..., 0]], -1)).sum(-1)
+
+    for _ in range(8):
+        dm = 1e-3
+        g0, gp, gm = g(np.stack([m, m + dm, m - dm]))  # one call: the step and its derivative
+        dg = (gp - gm) / (2 * dm)
+        step = np.where(np.abs(dg) > 1e-30, g0 / np.where(dg == 0, 1.0, dg), 0.0)
+        m = np.clip(m - step, lo, hi)
+    T = 1e6 / m
+    tint = ((uv - _locus_uv(T)) * _planck_normal(T)).sum(-1) * TINT_SCALE
+    return _out(T.reshape(shape)), _out(tint.reshape(shape))
+
+
+def bradford_cat(xyz_src_white: np.ndarray, xyz_dst_white: np.ndarray) -> np.ndarray:
+    """3×3 von Kries adaptation in Bradford cone space, acting on XYZ column vectors."""
+    g = (BRADFORD @ xyz_dst_white) / (BRADFORD @ xyz_src_white)
+    return BRADFORD_INV @ np.diag(g) @ BRADFORD

@@ -1,0 +1,107 @@
+"""Integer encode tables and the neutral camera-RAW export, in numpy only (no torch).
+
+A neutral development of a RAW (as-shot white balance, no grade) is LibRaw's 16-bit linear
+output through one 65536-entry table to 8/16-bit sRGB codes. :meth:`Enhancer.render_raw
+<kolors.engine.enhancer.Enhancer.render_raw>` uses these tables for an identity plan, and
+:func:`export_raw_neutral` — what ``kolors enhance photo.CRW -o out.jpg`` runs when there
+is nothing to grade — uses the same ones without importing torch or building a plan, so
+both give the same file bit for bit, and the command starts in a fraction of the time.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["lookup", "srgb_encode", "raw_identity_table", "u16_to_u8_table", "encode_raw_neutral",
+           "output_dtype", "export_raw_neutral"]
+
+
+def lookup(src: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[src]`` for an integer image, in row blocks (bounded index temporaries)."""
+    out = np.empty(src.shape, table.dtype)
+    rows = max(1, (1 << 20) // max(1, src.shape[1] * src.shape[2]))
+    for y in range(0, src.shape[0], rows):
+        np.take(table, src[y:y + rows], out=out[y:y + rows])
+    return out
+
+
+def srgb_encode(v: np.ndarray) -> np.ndarray:
+    """The sRGB transfer function of linear values (clipped to [0, 1]), float64."""
+    v = np.clip(v, 0.0, 1.0)
+    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+
+
+_TABLES: dict[Any, np.ndarray] = {}
+
+
+def raw_identity_table(scale: float, dtype: type) -> np.ndarray:
+    """16-bit linear code → sRGB-encoded ``dtype`` code of ``code * scale`` (clipped at 1)."""
+    key = ("id", round(scale, 12), dtype)
+    t = _TABLES.get(key)
+    if t is None:
+        if len(_TABLES) > 32:  # one per headroom value: keep the cache small over long batches
+            _TABLES.clear()
+        m = 255.0 if dtype == np.uint8 else 65535.0
+        t = np.rint(srgb_encode(np.arange(65536, dtype=np.float64) * scale) * m).astype(dtype)
+        _TABLES[key] = t
+    return t
+
+
+def u16_to_u8_table() -> np.ndarray:
+    """16-bit code → nearest 8-bit code."""
+    t = _TABLES.get("u8")
+    if t is None:
+        t = ((np.arange(65536, dtype=np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        _TABLES["u8"] = t
+    return t
+
+
+def encode_raw_neutral(raw: Any, out_dtype: Any) -> np.ndarray:
+    """The neutral render of a developed RAW (:class:`kolors.io.raw.RawPhoto`): its 16-bit
+    linear codes through :func:`raw_identity_table`, as an ``H×W×3`` uint8/uint16 array."""
+    dtype = np.dtype(out_dtype)
+    if dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"the neutral RAW encode writes 8 or 16 bits, not {dtype}")
+    return lookup(raw.linear16, raw_identity_table(float(raw.scale), dtype.type))
+
+
+def output_dtype(src: np.dtype, bits: int | None, dst: Path) -> np.dtype:
+    """The array type to render for ``dst``: ``bits`` (8, 16 or 32; ``ValueError`` where the
+    format cannot hold it), or by default the source's (8 bits for JPEG/WebP, 16 for a
+    float source written as PNG)."""
+    suffix = dst.suffix.lower()
+    if bits is None:
+        if suffix in (".jpg", ".jpeg", ".webp"):
+            return np.dtype(np.uint8)
+        if suffix == ".png" and src == np.float32:
+            return np.dtype(np.uint16)
+        return np.dtype(src)
+    if bits not in (8, 16, 32):
+        raise ValueError(f"bits must be 8, 16 or 32, got {bits}")
+    if bits == 32 and suffix not in (".tif", ".tiff"):
+        raise ValueError("32-bit float output needs a .tif/.tiff file")
+    if bits == 16 and suffix in (".jpg", ".jpeg", ".webp"):
+        raise ValueError(f"{suffix} files are 8-bit; use .png or .tif for 16 bits")
+    return np.dtype({8: np.uint8, 16: np.uint16, 32: np.float32}[bits])
+
+
+def export_raw_neutral(src: str | os.PathLike, dst: str | os.PathLike, raw_options: Any = None, *,
+                       quality: int = 95, bits: int | None = None) -> Path:
+    """Develop the camera RAW ``src`` with ``raw_options`` (:class:`kolors.io.raw.RawOptions`
+    or its dict; default: as-shot white balance, blended highlights, AHD) and write it
+    ungraded to ``dst``: the same file as ``Enhancer().enhance_file(src, dst, ...)`` with no
+    task, preset or parameter, without torch. ``bits``: 8 or 16 (default 16, 8 for
+    JPEG/WebP); 32-bit float output goes through the Enhancer. Atomic; EXIF from the
+    camera's metadata; the source is never written. Bad RAWs raise
+    :class:`~kolors.errors.InputError` naming the file."""
+    from ..io.images import write_image
+    from ..io.raw import read_raw
+    if bits not in (None, 8, 16):
+        raise ValueError(f"the neutral RAW export writes 8 or 16 bits, not {bits}")
+    out_dtype = output_dtype(np.dtype(np.uint16), bits, Path(os.fspath(dst)))
+    raw = read_raw(src, raw_options)
+    out = encode_raw_neutral(raw, out_dtype)
+    return Path(write_image(dst, out, quality=quality, exif=raw.exif, protect=src))
