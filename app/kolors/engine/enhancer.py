@@ -294,6 +294,21 @@ class Enhancer:
         write_cube(path, lut)
         return Path(path)
 
+    def export_torchscript(self, path: str | Path) -> Path:
+        """The loaded learned model as TorchScript (see :func:`kolors.model.export.export`)."""
+        return self._export_model("torchscript", path)
+
+    def export_onnx(self, path: str | Path) -> Path:
+        """The loaded learned model as ONNX (see :func:`kolors.model.export.export`)."""
+        return self._export_model("onnx", path)
+
+    def _export_model(self, fmt: str, path: str | Path) -> Path:
+        if self.model_type == "classic" or self.model is None:
+            raise ValueError(f"no learned model to export (model_type={self.model_type!r}, "
+                             f"{'classical methods' if self.model_type == 'classic' else 'no weights loaded'})")
+        from ..model.export import export
+        return export(fmt, path, model_type=self.model.name, weights=self.model.source)
+
 
 def _reference_thumb(reference: str | Path) -> torch.Tensor:
     """Linear thumbnail of a reference photo file (a RAW one is developed at half size)."""
