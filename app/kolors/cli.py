@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("input")
 
     sub.add_parser("params", help="list the parameters (--set names, ranges, defaults)")
+
+    from .cli_model import add_model_commands
+    add_model_commands(sub)
     return p
 
 
@@ -342,6 +345,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"kolors\..*")
     handlers = {"enhance": cmd_enhance, "batch": cmd_batch, "presets": cmd_presets, "lut": cmd_lut,
                 "info": cmd_info, "params": cmd_params}
+    from .cli_model import MODEL_HANDLERS
+    handlers.update(MODEL_HANDLERS)
     if args.cmd is None:
         parser.print_help()
         return 0

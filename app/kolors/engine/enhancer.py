@@ -74,16 +74,13 @@ class Enhancer:
 
     # ------------------------------------------------------------------ model
     def _load_model(self, model_type: str) -> None:
-        try:
-            from ..model import load_shipped  # type: ignore[attr-defined]
-        except ImportError:
-            load_shipped = None
-        if load_shipped is not None:
-            self.model = load_shipped(model_type, self.device)
-            self.effective_model_type = model_type
+        from ..model import load_shipped, shipped_path
+        if not shipped_path(model_type).is_file():
+            warnings.warn(f"model_type={model_type!r}: no learned weights at {shipped_path(model_type)}; "
+                          "tasks run with the classical methods (model_type='classic')", RuntimeWarning, stacklevel=3)
             return
-        warnings.warn(f"model_type={model_type!r}: no learned weights are shipped yet; "
-                      "tasks run with the classical methods (model_type='classic')", RuntimeWarning, stacklevel=3)
+        self.model = load_shipped(model_type, self.device)
+        self.effective_model_type = model_type
 
     @property
     def device_name(self) -> str:
@@ -158,7 +155,14 @@ class Enhancer:
 
     def analyse(self, linear: torch.Tensor, task: str, intensity: float = 1.0,
                 reference: torch.Tensor | None = None) -> dict[str, Any]:
-        """The settings a task chooses for this photo (the values "Auto" puts on sliders)."""
+        """The settings a task chooses for this photo (the values "Auto" puts on sliders).
+        With a learned model (``general``/``lite``) the learned tasks come from it (controls
+        plus the learned residual); ``industrial`` and ``model_type='classic'`` use the
+        classical methods."""
+        if self.model is not None and self.model.handles(task):
+            s = self.model.predict(linear.to(self.device), task,
+                                   reference.to(self.device) if reference is not None else None)
+            return registry.validate_settings(T.blend(s, intensity))
         return T.analyse(task, linear, reference, intensity)
 
     def plan(self, settings: Mapping[str, Any], source_max: float = 1.0) -> Plan:

@@ -74,6 +74,13 @@ def _levels(th: torch.Tensor, lo_q: float, hi_q: float, per_channel: bool) -> di
     return {"levels_black": b, "levels_white": w}
 
 
+def levels_settings(th: torch.Tensor, lo_q: float = 0.005, hi_q: float = 0.995,
+                    per_channel: bool = True) -> dict[str, Any]:
+    """Auto-levels alone (the ``kolors eval`` baseline): black and white points from
+    percentiles of a (1,3,h,w) linear thumbnail."""
+    return _levels(th, lo_q, hi_q, per_channel)
+
+
 def _mean_chroma(th: torch.Tensor) -> float:
     lch = color.oklab_to_oklch(color.rgb_to_oklab(th.clamp(0, None)))
     return float(lch[:, 1].mean())

@@ -1,0 +1,71 @@
+"""``kolors train``, ``kolors eval`` and ``kolors export``: the learned model's commands."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+__all__ = ["add_model_commands", "MODEL_HANDLERS"]
+
+
+def add_model_commands(sub: Any) -> None:
+    t = sub.add_parser("train", help="train the learned enhancer on a folder of photos")
+    t.add_argument("--data", required=True, help="folder of photos (searched recursively)")
+    t.add_argument("--stage", choices=["pretrain", "multitask", "finetune"], default="multitask")
+    t.add_argument("--model", choices=["general", "lite"], default="general", help="model size (default general)")
+    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--batch", type=int, default=8)
+    t.add_argument("--steps", type=int, default=100, help="steps per epoch (default 100)")
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--out", required=True, help="checkpoint written after every epoch")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--resume", action="store_true", help="continue from --out where it stopped")
+    t.add_argument("--init", help="weights to start from (e.g. the pretrain checkpoint; finetune: "
+                   "default the shipped weights)")
+    t.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N")
+    t.add_argument("--grad-checkpoint", action="store_true", help="gradient checkpointing (less memory)")
+    t.add_argument("--threads", type=int, help="CPU threads for torch")
+    t.add_argument("--ship", metavar="FILE", help="also write the inference-only weights here")
+
+    ev = sub.add_parser("eval", help="measure the model and the classical baselines on degraded photos")
+    ev.add_argument("--data", required=True, help="folder of clean photos")
+    ev.add_argument("--tasks", nargs="+", help="tasks to measure (default: every learned task)")
+    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--limit", type=int, help="use only the first N photos")
+    ev.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ev.add_argument("--weights", nargs=2, metavar=("GENERAL", "LITE"), help="checkpoints to use instead of "
+                    "the shipped ones")
+
+    ex = sub.add_parser("export", help="export the learned model to TorchScript or ONNX")
+    ex.add_argument("--format", choices=["torchscript", "onnx"], required=True)
+    ex.add_argument("-o", "--output", required=True)
+    ex.add_argument("--model", choices=["general", "lite"], default="general")
+    ex.add_argument("--weights", help="checkpoint to export instead of the shipped one")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .model.train import TrainOptions, train
+    out = train(TrainOptions(data=args.data, out=args.out, stage=args.stage, model_type=args.model,
+                             epochs=args.epochs, batch=args.batch, steps_per_epoch=args.steps, lr=args.lr,
+                             seed=args.seed, resume=args.resume, init=args.init, device=args.device,
+                             grad_checkpoint=args.grad_checkpoint, threads=args.threads))
+    if args.ship:
+        from .model.io import ship_weights
+        ship_weights(out, args.ship)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .engine.evaluate import evaluate, format_table
+    rows = evaluate(args.data, tasks=args.tasks, seed=args.seed, limit=args.limit,
+                    weights=tuple(args.weights) if args.weights else None)
+    print(format_table(rows, markdown=args.markdown))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .model.export import export
+    export(args.format, args.output, model_type=args.model, weights=args.weights)
+    return 0
+
+
+MODEL_HANDLERS = {"train": cmd_train, "eval": cmd_eval, "export": cmd_export}

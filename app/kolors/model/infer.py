@@ -1,0 +1,69 @@
+"""From a photo to settings: what ``Enhancer(model_type='general'|'lite')`` runs for a task.
+
+The network looks once at a 256×256 thumbnail (area-averaged in linear light) and
+returns registry settings: the interpretable controls (``exposure``, ``temperature``,
+``tint``, ``contrast``, ``highlights``, ``shadows``, ``chroma_boost``: what "Auto" puts on
+the sliders) and the learned residual (``learned_lut``, ``learned_grid``: applied on top,
+with its own ``learned_strength``). Rendering those settings is resolution independent
+and tiles seamlessly; the engine blends them toward the defaults by ``intensity`` (0 is
+exactly the identity). Deterministic: eval mode, no sampling.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from ..core import registry
+from .io import load_model
+from .net import TASK_IDS, THUMB, KolorsNet, controls_to_settings
+
+__all__ = ["LearnedModel", "thumb256"]
+
+
+def thumb256(linear: torch.Tensor) -> torch.Tensor:
+    """(1,3,H,W) linear → (1,3,256,256): area average when shrinking, bilinear otherwise
+    (the aspect ratio is not kept: the local grid spans the whole photo either way)."""
+    x = linear.float()
+    h, w = x.shape[-2:]
+    mode = "area" if h >= THUMB and w >= THUMB else "bilinear"
+    kw = {} if mode == "area" else {"align_corners": False}
+    return F.interpolate(x, size=(THUMB, THUMB), mode=mode, **kw).clamp_min(0.0)
+
+
+class LearnedModel:
+    """A loaded :class:`KolorsNet` with its device."""
+
+    def __init__(self, net: KolorsNet, device: torch.device | str | None = None, source: str = ""):
+        self.device = torch.device(device or "cpu")
+        self.net = net.to(self.device).eval()
+        self.source = source
+
+    @classmethod
+    def from_file(cls, path: str | Path, device: torch.device | str | None = None) -> "LearnedModel":
+        return cls(load_model(path, device or "cpu"), device, str(path))
+
+    @property
+    def name(self) -> str:
+        return self.net.cfg.name
+
+    @staticmethod
+    def handles(task: str) -> bool:
+        """Tasks the model learned (industrial stays classical)."""
+        return task in TASK_IDS
+
+    @torch.no_grad()
+    def predict(self, linear: torch.Tensor, task: str, reference: torch.Tensor | None = None) -> dict[str, Any]:
+        """Full-strength settings for ``task`` on a (1,3,H,W) linear photo (validated)."""
+        if task not in TASK_IDS:
+            raise ValueError(f"the learned model has no task {task!r}; learned tasks: {', '.join(TASK_IDS)}")
+        th = thumb256(linear).to(self.device)
+        ref = thumb256(reference).to(self.device) if reference is not None else None
+        ids = torch.tensor([TASK_IDS[task]], device=self.device)
+        controls, lut, grid = self.net(th, ids, ref)
+        s: dict[str, Any] = dict(controls_to_settings(controls)[0])
+        s["learned_lut"] = lut[0].float().cpu().numpy().clip(-4.0, 4.0)
+        s["learned_grid"] = grid[0].float().cpu().numpy().clip(-8.0, 8.0)
+        return registry.validate_settings(s)

@@ -1,0 +1,86 @@
+"""Checkpoints: plain tensors and numbers only, loaded with ``torch.load(weights_only=True)``.
+
+A checkpoint is a dict: ``format`` ('kolors-model'), ``version``, ``config`` (the
+:class:`~kolors.model.net.ModelConfig` as a dict), ``state_dict``, ``stage``, ``epoch``,
+``history`` (per-epoch mean losses), ``meta`` (data folder, seed, batch, ...) and, for
+resuming, ``optimizer``/``scheduler`` states and ``extra`` (e.g. the pre-training
+projection head). Shipped weights keep only what inference needs. A file that needs
+pickle to load (arbitrary code) is refused.
+"""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import InputError
+from .net import KolorsNet, ModelConfig
+
+__all__ = ["save_checkpoint", "load_checkpoint", "load_model", "ship_weights", "FORMAT"]
+
+FORMAT = "kolors-model"
+
+
+def save_checkpoint(path: str | os.PathLike, net: KolorsNet, *, stage: str = "", epoch: int = 0,
+                    history: list | None = None, meta: dict | None = None, optimizer: dict | None = None,
+                    scheduler: dict | None = None, extra: dict | None = None) -> Path:
+    """Write a checkpoint atomically (temporary file, then rename)."""
+    from ..io.atomic import atomic_write
+    ck: dict[str, Any] = {"format": FORMAT, "version": 1, "config": net.cfg.to_dict(),
+                          "state_dict": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+                          "stage": stage, "epoch": int(epoch), "history": list(history or []),
+                          "meta": dict(meta or {})}
+    if optimizer is not None:
+        ck["optimizer"] = optimizer
+    if scheduler is not None:
+        ck["scheduler"] = scheduler
+    if extra:
+        ck["extra"] = extra
+    buf = io.BytesIO()
+    torch.save(ck, buf)
+    return atomic_write(path, lambda f: f.write(buf.getvalue()))
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Load a checkpoint with ``weights_only=True``; ``config`` comes back as a
+    :class:`ModelConfig`. Raises :class:`~kolors.errors.InputError` naming the file when
+    it is missing, not a Kolors checkpoint, or carries a pickle payload."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such checkpoint")
+    try:
+        ck = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - UnpicklingError, RuntimeError, EOFError, zip errors...
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise InputError(f"{p}: refused: not a plain-tensor checkpoint (weights_only load failed: {first})") from None
+    if not isinstance(ck, dict) or ck.get("format") != FORMAT or "state_dict" not in ck:
+        raise InputError(f"{p}: not a Kolors model checkpoint")
+    try:
+        ck["config"] = ModelConfig.from_dict(ck["config"])
+    except (TypeError, KeyError) as e:
+        raise InputError(f"{p}: bad model config ({e})") from None
+    return ck
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> KolorsNet:
+    """A :class:`KolorsNet` in eval mode from a checkpoint."""
+    ck = load_checkpoint(path)
+    net = KolorsNet(ck["config"])
+    try:
+        net.load_state_dict(ck["state_dict"])
+    except RuntimeError as e:
+        raise InputError(f"{path}: weights do not fit the model ({str(e).splitlines()[0]})") from None
+    return net.to(device).eval()
+
+
+def ship_weights(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Copy a training checkpoint's inference part (config, weights, history, meta) to
+    ``dst``: no optimizer state, nothing but tensors and numbers."""
+    ck = load_checkpoint(src)
+    net = KolorsNet(ck["config"])
+    net.load_state_dict(ck["state_dict"])
+    return save_checkpoint(dst, net, stage=ck.get("stage", ""), epoch=ck.get("epoch", 0),
+                           history=ck.get("history"), meta=ck.get("meta"))

@@ -1,0 +1,167 @@
+"""The training loop, checkpoints and the degradations (CI never trains the full model)."""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from kolors.core import color, registry
+from kolors.errors import InputError
+from kolors.model.degrade import DEGRADATIONS, apply_settings, degrade
+from kolors.model.io import load_checkpoint, load_model, save_checkpoint, ship_weights
+from kolors.model.net import CONFIGS, KolorsNet, controls_to_settings, settings_to_controls
+from kolors.model.train import TrainOptions, _multitask_step, train
+from kolors.model.data import CropSampler, load_folder
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "kodim23.png"
+
+
+@pytest.fixture(scope="module")
+def photo_dir(tmp_path_factory) -> Path:
+    """Three small photos (crops of the shipped sample), enough for a few steps."""
+    d = tmp_path_factory.mktemp("photos")
+    a = np.asarray(Image.open(SAMPLE).convert("RGB"))
+    for i, (y, x) in enumerate([(0, 0), (100, 200), (180, 420)]):
+        Image.fromarray(a[y:y + 300, x:x + 300]).save(d / f"p{i}.png")
+    return d
+
+
+def _opts(photo_dir, out, **kw):
+    base = dict(data=str(photo_dir), out=str(out), stage="multitask", model_type="lite", epochs=2, batch=2,
+                steps_per_epoch=2, seed=3, threads=None, max_side=300)
+    base.update(kw)
+    return TrainOptions(**base)
+
+
+def test_a_few_steps_lower_the_loss(photo_dir):
+    """The same small batch, 12 optimiser steps: the multi-task loss goes down."""
+    torch.manual_seed(0)
+    net = KolorsNet(CONFIGS["lite"])
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    sampler = CropSampler(load_folder(photo_dir, 300))
+    losses = []
+    for step in range(12):
+        rng = np.random.default_rng(7)  # the same crops and degradations every step
+        loss, _ = _multitask_step(net, sampler, rng, 4, torch.device("cpu"), 500, 1000,
+                                  lambda: torch.autocast("cpu", enabled=False))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert np.mean(losses[-3:]) < 0.9 * losses[0], losses
+
+
+def test_resumed_run_continues_where_it_stopped(photo_dir, tmp_path):
+    """2 epochs in one go == interrupted after epoch 1, then resumed (same seed):
+    identical weights, so a fixed seed reproduces a run and --resume loses nothing."""
+    full = train(_opts(photo_dir, tmp_path / "full.pt"), progress=False)
+
+    def interrupt(epoch, logs):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(_opts(photo_dir, tmp_path / "part.pt"), progress=False, on_epoch=interrupt)
+    assert load_checkpoint(tmp_path / "part.pt")["epoch"] == 1
+    train(_opts(photo_dir, tmp_path / "part.pt", resume=True), progress=False)
+    a, b = load_checkpoint(full), load_checkpoint(tmp_path / "part.pt")
+    assert b["epoch"] == 2 and len(b["history"]) == 2
+    for k, v in a["state_dict"].items():
+        assert torch.equal(v, b["state_dict"][k]), k
+
+
+def test_pretrain_stage_runs_and_feeds_multitask(photo_dir, tmp_path):
+    pre = train(_opts(photo_dir, tmp_path / "pre.pt", stage="pretrain", epochs=1, batch=4), progress=False)
+    ck = load_checkpoint(pre)
+    assert ck["stage"] == "pretrain" and "nce" in ck["history"][0]
+    out = train(_opts(photo_dir, tmp_path / "mt.pt", epochs=1, init=str(pre)), progress=False)
+    style = {k: v for k, v in load_checkpoint(out)["state_dict"].items() if k.startswith("style.")}
+    assert style  # started from the pre-trained encoder, then trained on
+    shipped = ship_weights(out, tmp_path / "ship.pt")
+    assert "optimizer" not in torch.load(shipped, weights_only=True)
+    assert isinstance(load_model(shipped), KolorsNet)
+
+
+def test_train_rejects_bad_options(photo_dir, tmp_path):
+    with pytest.raises(ValueError, match="stage"):
+        train(_opts(photo_dir, tmp_path / "x.pt", stage="nope"), progress=False)
+    with pytest.raises(ValueError, match="epochs"):
+        train(_opts(photo_dir, tmp_path / "x.pt", epochs=0), progress=False)
+    with pytest.raises(InputError, match="no readable photos"):
+        train(_opts(tmp_path, tmp_path / "x.pt"), progress=False)
+
+
+class _Payload:
+    def __reduce__(self):
+        import os
+        return (os.system, (f"touch {_Payload.marker}",))
+
+
+def test_checkpoint_with_a_pickle_payload_is_refused(tmp_path):
+    """A checkpoint that needs pickle to load (it could run code) is refused, and its
+    code does not run."""
+    _Payload.marker = tmp_path / "pwned"
+    bad = tmp_path / "bad.pt"
+    net = KolorsNet(CONFIGS["lite"])
+    torch.save({"format": "kolors-model", "version": 1, "config": net.cfg.to_dict(),
+                "state_dict": net.state_dict(), "evil": _Payload()}, bad)
+    with pytest.raises(InputError, match="refused"):
+        load_checkpoint(bad)
+    assert not _Payload.marker.exists()
+    raw = tmp_path / "raw.pt"
+    raw.write_bytes(pickle.dumps(_Payload()))
+    with pytest.raises(InputError, match="refused"):
+        load_checkpoint(raw)
+    assert not _Payload.marker.exists()
+    notours = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, notours)
+    with pytest.raises(InputError, match="not a Kolors"):
+        load_checkpoint(notours)
+
+
+def test_checkpoint_round_trip(tmp_path):
+    net = KolorsNet(CONFIGS["lite"])
+    p = save_checkpoint(tmp_path / "m.pt", net, stage="multitask", epoch=3, history=[{"loss": 1.0}])
+    back = load_model(p)
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, back.state_dict()[k])
+
+
+def test_lite_is_small_and_general_is_the_seed_shape():
+    lite, gen = KolorsNet(CONFIGS["lite"]), KolorsNet(CONFIGS["general"])
+    assert lite.n_params() <= 150_000
+    assert gen.cfg.style_dim == 512 and gen.cfg.token_dim == 32 and gen.cfg.grid == 16
+
+
+def test_controls_round_trip():
+    u = torch.tensor([[0.5, -0.3, 0.2, -0.7, 0.1, 0.9, -0.4]])
+    back = torch.tensor([settings_to_controls(controls_to_settings(u)[0])])
+    assert torch.allclose(back, u, atol=1e-6)
+    s = controls_to_settings(u)[0]
+    registry.validate_settings(s)  # every value within its parameter's range
+
+
+@pytest.mark.parametrize("task", list(DEGRADATIONS))
+def test_degradations_are_seeded_and_change_the_photo(task):
+    a = np.asarray(Image.open(SAMPLE).convert("RGB"))[:128, :160].astype(np.float32) / 255
+    x = color.srgb_to_linear(torch.from_numpy(a).permute(2, 0, 1)[None].contiguous())
+    d1 = degrade(task, x, np.random.default_rng(5))
+    d2 = degrade(task, x, np.random.default_rng(5))
+    assert torch.equal(d1.input, d2.input) and torch.equal(d1.target, d2.target)
+    assert float(color.delta_e2000_rgb(d1.input, d1.target).mean()) > 1.0
+    assert d1.input.min() >= 0 and d1.input.max() <= 1
+
+
+def test_white_balance_cast_is_undone_exactly_by_its_controls():
+    """The supervision of the controls head is exact where the degradation is made of the
+    registry's own operations: the cast's (temperature, tint) undo it."""
+    a = np.asarray(Image.open(SAMPLE).convert("RGB"))[::4, ::4].astype(np.float32) / 255
+    x = color.srgb_to_linear(torch.from_numpy(a).permute(2, 0, 1)[None].contiguous()) * 0.4  # no clipping
+    d = degrade("white_balance", x, np.random.default_rng(11))
+    back = apply_settings(d.input, registry.validate_settings(d.controls))
+    kept = ((d.input > 0) & (d.input < 1)).all(1)  # saturated colours the cast pushed out of gamut are clipped
+    assert kept.float().mean() > 0.8
+    assert float(color.delta_e2000_rgb(back, d.target)[kept].max()) < 1e-3
