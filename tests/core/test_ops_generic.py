@@ -36,6 +36,9 @@ def _active_params(op, rng) -> dict:
             pytest.skip("lut_file is checked with real .cube files in its own tests")
         if op.name == "local_tone":
             p["tone_grid"] = rng.normal(0, 0.5, (4, 5, 3)).astype(np.float32)
+        if op.name == "learned_residual":
+            p["learned_lut"] = rng.normal(0, 0.05, (5, 5, 5, 3)).astype(np.float32)
+            p["learned_grid"] = rng.normal(0, 0.05, (3, 4, 12)).astype(np.float32)
         p = {k: op.params[k].validate(v) for k, v in p.items()}
         if not op.is_identity(p):
             return p

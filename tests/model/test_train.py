@@ -165,3 +165,33 @@ def test_white_balance_cast_is_undone_exactly_by_its_controls():
     kept = ((d.input > 0) & (d.input < 1)).all(1)  # saturated colours the cast pushed out of gamut are clipped
     assert kept.float().mean() > 0.8
     assert float(color.delta_e2000_rgb(back, d.target)[kept].max()) < 1e-3
+
+
+def test_train_and_eval_commands(photo_dir, tmp_path, capsys):
+    """``kolors train`` writes a checkpoint per epoch (and --ship the inference weights);
+    ``kolors eval`` prints the per-task table with every method."""
+    from kolors.cli import main
+    out, ship = tmp_path / "cli.pt", tmp_path / "ship.pt"
+    rc = main(["train", "--data", str(photo_dir), "--stage", "multitask", "--model", "lite", "--epochs", "1",
+               "--steps", "1", "--batch", "2", "--out", str(out), "--seed", "1", "--device", "cpu",
+               "--ship", str(ship)])
+    assert rc == 0 and load_checkpoint(out)["epoch"] == 1 and load_model(ship) is not None
+    capsys.readouterr()
+    rc = main(["eval", "--data", str(photo_dir), "--tasks", "white_balance", "--limit", "1",
+               "--weights", str(ship), str(ship), "--markdown"])
+    text = capsys.readouterr().out
+    assert rc == 0
+    for method in ("degraded", "classic", "gray_world", "auto_levels", "lite", "general"):
+        assert f"| white_balance | {method} |" in text
+    assert "| clean (color_correction) | general |" in text
+    assert main(["eval", "--data", str(photo_dir), "--tasks", "industrial"]) == 2  # not a learned task
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_mixed_precision_with_gradient_checkpointing(photo_dir, tmp_path):
+    """On CUDA: autocast + GradScaler, and grad_checkpoint recomputes the style encoder."""
+    out = train(_opts(photo_dir, tmp_path / "cuda.pt", epochs=1, device="cuda", grad_checkpoint=True),
+                progress=False)
+    ck = load_checkpoint(out)
+    assert all(torch.isfinite(v).all() for v in ck["state_dict"].values())

@@ -36,7 +36,7 @@ def _metrics(out: torch.Tensor, ref: torch.Tensor) -> tuple[float, float, float]
     from pytorch_msssim import ssim
     o = out.clamp(0, 1).float()
     r = ref.clamp(0, 1).float()
-    de = float(color.delta_e2000_rgb(o, r).mean())
+    de = float(color.delta_e2000(color.rgb_to_lab(o), color.rgb_to_lab(r)).mean())  # float32: a metric
     eo, er = color.linear_to_srgb(o), color.linear_to_srgb(r)
     mse = float(((eo - er) ** 2).mean())
     psnr = 10 * math.log10(1.0 / max(mse, 1e-12))
