@@ -396,6 +396,39 @@ def test_grey_world_white_balance_is_libraws(dng, hot_dng, kodim23, data_dir, tm
         assert np.array_equal(ph.linear16, want)
 
 
+def test_half_size_development_in_numpy_is_libraws(dng, hot_dng, kodim23, data_dir, tmp_path, monkeypatch):
+    """The half-size preview of a plain Bayer sensor is developed in numpy (faster than
+    LibRaw's half-size path): the same picture within a few 16-bit codes (float rounding),
+    the same multipliers, headroom and white — for every CFA layout, clipped highlights
+    (blend and clip), each white-balance source, real files."""
+    files = [dng, hot_dng, make_dng(tmp_path / "bggr.dng", kodim23[:256, :384], cfa="BGGR", black=64, white=4095,
+                                    neutral=neutral_of(5500)),
+             make_dng(tmp_path / "gbrg.dng", kodim23[:250, :378], cfa="GBRG", neutral=neutral_of(3500)),
+             *_real_raws(data_dir)]
+    options = [R.RawOptions(), R.RawOptions(white_balance="daylight", highlights="clip"),
+               R.RawOptions(white_balance="auto"), R.RawOptions(white_balance="custom", temperature=4000, tint=5)]
+    develop, used = R._half_develop, []
+
+    def spy(*a, **k):
+        out = develop(*a, **k)
+        used.append(out is not None)
+        return out
+    monkeypatch.setattr(R, "_half_develop", spy)
+    fast = {}
+    for p in files:
+        for o in options:
+            if o.white_balance != "custom" or R.read_raw(p, mode="half").xyz_to_camera is not None:
+                fast[p, o] = R.read_raw(p, o, mode="half", cache=False)
+    assert sum(used) >= 4 * len(options)  # the synthetic DNGs at least go through numpy
+    monkeypatch.setattr(R, "_half_develop", lambda *a, **k: None)  # LibRaw's own half-size development
+    for (p, o), ph in fast.items():
+        ref = R.read_raw(p, o, mode="half", cache=False)
+        d = np.abs(ph.linear16.astype(np.int32) - ref.linear16)
+        assert d.max() <= 8 and d.mean() < 0.1, (p.name, o, d.max(), d.mean())
+        assert (ph.wb_multipliers, ph.headroom, ph.white, ph.size) == (ref.wb_multipliers, ref.headroom, ref.white,
+                                                                      ref.size), (p.name, o)
+
+
 def test_extract_thumb(data_dir, dng):
     for p in [*_real_raws(data_dir), dng]:
         th = R.extract_thumb(p, max_size=160)

@@ -147,7 +147,10 @@ def xy_to_cct_tint(x, y):
         g0, gp, gm = g(np.stack([m, m + dm, m - dm]))  # one call: the step and its derivative
         dg = (gp - gm) / (2 * dm)
         step = np.where(np.abs(dg) > 1e-30, g0 / np.where(dg == 0, 1.0, dg), 0.0)
-        m = np.clip(m - step, lo, hi)
+        m_next = np.clip(m - step, lo, hi)
+        if np.array_equal(m_next, m):  # a fixed point: the remaining steps would change nothing
+            break
+        m = m_next
     T = 1e6 / m
     tint = ((uv - _locus_uv(T)) * _planck_normal(T)).sum(-1) * TINT_SCALE
     return _out(T.reshape(shape)), _out(tint.reshape(shape))
