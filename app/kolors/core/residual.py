@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["encode", "decode", "apply_lut_delta", "grid_coords", "slice_affine", "apply_residual"]
+__all__ = ["encode", "decode", "apply_lut_delta", "grid_coords", "slice_affine", "apply_affine", "apply_residual"]
 
 
 def encode(x: torch.Tensor) -> torch.Tensor:
@@ -86,12 +86,23 @@ def slice_affine(grid: torch.Tensor, ys: tuple, xs: tuple) -> torch.Tensor:
     y0, y1, wy = ys
     x0, x1, wx = xs
     g = grid.permute(0, 3, 1, 2)  # (B,12,GH,GW)
-    top = g[:, :, y0]  # (B,12,H,GW)
-    bot = g[:, :, y1]
+    top = g.index_select(2, y0)  # (B,12,H,GW)
+    bot = g.index_select(2, y1)
     rows = top + (bot - top) * wy.view(1, 1, -1, 1)
-    left = rows[:, :, :, x0]
-    right = rows[:, :, :, x1]
+    left = rows.index_select(3, x0)
+    right = rows.index_select(3, x1)
     return left + (right - left) * wx.view(1, 1, 1, -1)
+
+
+def apply_affine(e: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    """``(I + A) e + b`` per pixel: ``e`` (B,3,H,W), ``a`` (B,12,H,W) the row-major 3×4
+    deltas ``[A | b]``."""
+    er, eg, eb = e[:, 0:1], e[:, 1:2], e[:, 2:3]
+    return torch.cat([
+        er + a[:, 0:1] * er + a[:, 1:2] * eg + a[:, 2:3] * eb + a[:, 3:4],
+        eg + a[:, 4:5] * er + a[:, 5:6] * eg + a[:, 6:7] * eb + a[:, 7:8],
+        eb + a[:, 8:9] * er + a[:, 9:10] * eg + a[:, 10:11] * eb + a[:, 11:12],
+    ], 1)
 
 
 def apply_residual(x: torch.Tensor, lut: torch.Tensor, grid: torch.Tensor, strength: float | torch.Tensor = 1.0,
@@ -106,10 +117,4 @@ def apply_residual(x: torch.Tensor, lut: torch.Tensor, grid: torch.Tensor, stren
     e = encode(x)
     e = e + strength * apply_lut_delta(lut, e)
     a = slice_affine(grid, ys, xs) * strength  # (B,12,H,W)
-    er, eg, eb = e[:, 0:1], e[:, 1:2], e[:, 2:3]
-    out = torch.cat([
-        er + a[:, 0:1] * er + a[:, 1:2] * eg + a[:, 2:3] * eb + a[:, 3:4],
-        eg + a[:, 4:5] * er + a[:, 5:6] * eg + a[:, 6:7] * eb + a[:, 7:8],
-        eb + a[:, 8:9] * er + a[:, 9:10] * eg + a[:, 10:11] * eb + a[:, 11:12],
-    ], 1)
-    return decode(out)
+    return decode(apply_affine(e, a))

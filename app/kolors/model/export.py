@@ -39,7 +39,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
-from ..core.residual import apply_lut_delta, decode, encode
+from ..core.residual import apply_affine, apply_lut_delta, decode, encode, slice_affine
 from .net import THUMB, TASK_IDS, KolorsNet
 
 __all__ = ["ExportModule", "export", "FORMATS", "example_inputs", "OPSET"]
@@ -70,20 +70,8 @@ def apply_full(image: torch.Tensor, lut: torch.Tensor, grid: torch.Tensor, stren
     x0, x1, wx = _axis_coords(image.shape[3], gw, image.device)
     e = encode(image)
     e = e + strength * apply_lut_delta(lut, e)
-    g = grid.permute(0, 3, 1, 2)  # (B,12,GH,GW)
-    top = g.index_select(2, y0)
-    bot = g.index_select(2, y1)
-    rows = top + (bot - top) * wy.view(1, 1, -1, 1)
-    left = rows.index_select(3, x0)
-    right = rows.index_select(3, x1)
-    a = (left + (right - left) * wx.view(1, 1, 1, -1)) * strength  # (B,12,H,W)
-    er, eg, eb = e[:, 0:1], e[:, 1:2], e[:, 2:3]
-    out = torch.cat([
-        er + a[:, 0:1] * er + a[:, 1:2] * eg + a[:, 2:3] * eb + a[:, 3:4],
-        eg + a[:, 4:5] * er + a[:, 5:6] * eg + a[:, 6:7] * eb + a[:, 7:8],
-        eb + a[:, 8:9] * er + a[:, 9:10] * eg + a[:, 10:11] * eb + a[:, 11:12],
-    ], 1)
-    return decode(out)
+    a = slice_affine(grid, (y0, y1, wy), (x0, x1, wx)) * strength  # (B,12,H,W)
+    return decode(apply_affine(e, a))
 
 
 class ExportModule(nn.Module):
