@@ -34,6 +34,7 @@ import numpy as np
 import torch
 
 from .color import linear_to_srgb, rgb_to_lab, srgb_to_linear
+from .residual import apply_lut_delta as tetra_lookup
 
 __all__ = ["Shaper", "Lut3D", "bake", "apply_lut", "cell_points", "suspect_cells", "apply_lut_u8", "direct_table_u8", "identity_table"]
 
@@ -324,37 +325,6 @@ def _apply_f32_planar(img, mode, tab, lo, hi, gain, table, out, cells):
                 cells[y, x] = (i * n1 + j) * n1 + k
 
 
-def _tetra_torch(table: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-    """Tetrahedral lookup in torch. table (N,N,N,3); coords (...,3,H,W) in [0,1]."""
-    n1 = table.shape[0] - 1
-    p = coords * n1
-    i0 = p.floor().clamp(0, n1 - 1)
-    f = p - i0
-    i0 = i0.long()
-    r, g, b = i0.unbind(-3)
-    fr, fg, fb = f.unbind(-3)
-    flat = table.reshape(-1, 3)
-    n = table.shape[0]
-
-    def at(dr, dg, db):
-        return flat[((r + dr) * n + (g + dg)) * n + (b + db)]  # (...,H,W,3)
-
-    c000, c111 = at(0, 0, 0), at(1, 1, 1)
-    c100, c010, c001 = at(1, 0, 0), at(0, 1, 0), at(0, 0, 1)
-    c110, c101, c011 = at(1, 1, 0), at(1, 0, 1), at(0, 1, 1)
-    fr, fg, fb = fr[..., None], fg[..., None], fb[..., None]
-    t1 = (1 - fr) * c000 + (fr - fg) * c100 + (fg - fb) * c110 + fb * c111
-    t2 = (1 - fr) * c000 + (fr - fb) * c100 + (fb - fg) * c101 + fg * c111
-    t3 = (1 - fb) * c000 + (fb - fr) * c001 + (fr - fg) * c101 + fg * c111
-    t4 = (1 - fb) * c000 + (fb - fg) * c001 + (fg - fr) * c011 + fr * c111
-    t5 = (1 - fg) * c000 + (fg - fb) * c010 + (fb - fr) * c011 + fr * c111
-    t6 = (1 - fg) * c000 + (fg - fr) * c010 + (fr - fb) * c110 + fb * c111
-    out = torch.where(fr > fg,
-                      torch.where(fg > fb, t1, torch.where(fr > fb, t2, t3)),
-                      torch.where(fb > fg, t4, torch.where(fb > fr, t5, t6)))
-    return out.movedim(-1, -3)
-
-
 def apply_lut(img: torch.Tensor, lut: Lut3D, use_kernel: bool = True,
               cells: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Apply ``lut`` to ``img`` (B,3,H,W) float (any device). Returns float of the same
@@ -376,7 +346,7 @@ def apply_lut(img: torch.Tensor, lut: Lut3D, use_kernel: bool = True,
     table = torch.as_tensor(lut.table, dtype=img.dtype if img.dtype != torch.float16 else torch.float32,
                             device=img.device)
     coords = lut.shaper.forward(img.to(table.dtype))
-    out = _tetra_torch(table, coords).to(img.dtype)
+    out = tetra_lookup(table[None], coords).to(img.dtype)
     if not cells:
         return out
     n1 = lut.size - 1

@@ -84,11 +84,10 @@ class Stage:
         lut = self.lut
         if lut is None:
             return self.direct(img, ctx)
-        suspect = self._suspects(lut)
-        if suspect is None:
+        if not self._any_suspects(lut):
             return apply_lut(img, lut)
         out, cells = apply_lut(img, lut, cells=True)
-        hard = self._check(lut, suspect, cells.cpu().numpy())
+        hard = self._check(lut, cells.cpu().numpy())
         if hard is None:
             return out
         m = torch.from_numpy(hard).to(cells.device)[cells.long()]  # (B,H,W)
@@ -100,21 +99,22 @@ class Stage:
             out = out.movedim(-1, 1).contiguous()
         return out
 
-    def _suspects(self, lut: Lut3D) -> np.ndarray | None:
-        """The cells that may need a probe ((N-1)³ bool, :func:`suspect_cells`), None if
-        none (then the stage is the table alone)."""
+    def _any_suspects(self, lut: Lut3D) -> bool:
+        """Whether any cell may need a probe (:func:`suspect_cells`, computed once; when
+        none, the stage is the table alone)."""
         with self._lock:
             if self._probed is None:
                 sus = suspect_cells(lut, CHECK_TOL)
                 self._probed = ~sus  # cells not suspect count as checked
                 self._hard = np.zeros_like(sus)
                 self._any_suspect = bool(sus.any())
-            return ~self._probed if self._any_suspect else None
+            return self._any_suspect
 
-    def _check(self, lut: Lut3D, suspect: np.ndarray, cells: np.ndarray) -> np.ndarray | None:
-        """Probe the suspect cells in ``cells`` not probed before; returns the (N-1)³
-        bool marks of cells evaluated directly (None while there are none)."""
-        new = np.unique(cells[suspect[cells]])
+    def _check(self, lut: Lut3D, cells: np.ndarray) -> np.ndarray | None:
+        """Probe the cells in ``cells`` not probed before (only suspect ones are left);
+        returns the (N-1)³ bool marks of cells evaluated directly (None while there are
+        none)."""
+        new = np.unique(cells[~self._probed[cells]])  # re-checked under the lock below
         with self._lock:
             new = new[~self._probed[new]]
             if len(new):

@@ -35,7 +35,8 @@ def decode(e: torch.Tensor) -> torch.Tensor:
 
 def apply_lut_delta(lut: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
     """Tetrahedral lookup of per-sample tables ``lut`` (B, S, S, S, 3) at coordinates
-    ``e`` (B, 3, H, W), clamped to [0, 1]. Returns (B, 3, H, W)."""
+    ``e`` (B, 3, H, W), clamped to [0, 1]. Returns (B, 3, H, W). A single table (1, S, S,
+    S, 3) serves every sample (the torch path of :func:`kolors.core.lut.apply_lut`)."""
     b, s = lut.shape[0], lut.shape[1]
     n1 = s - 1
     p = e.clamp(0.0, 1.0) * n1
