@@ -6,11 +6,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["Enhancer", "__version__"]
+__all__ = ["Enhancer", "VideoPipeline", "__version__"]
 
 
 def __getattr__(name: str):  # lazy: `import kolors` stays cheap for the CLI's --help
     if name == "Enhancer":
         from .engine.enhancer import Enhancer
         return Enhancer
+    if name == "VideoPipeline":
+        from .engine.video import VideoPipeline
+        return VideoPipeline
     raise AttributeError(name)

@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .cli_model import add_model_commands
     add_model_commands(sub)
+    from .cli_video import add_video_commands
+    add_video_commands(sub)
     return p
 
 
@@ -347,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "info": cmd_info, "params": cmd_params}
     from .cli_model import MODEL_HANDLERS
     handlers.update(MODEL_HANDLERS)
+    from .cli_video import VIDEO_HANDLERS
+    handlers.update(VIDEO_HANDLERS)
     if args.cmd is None:
         parser.print_help()
         return 0

@@ -285,6 +285,13 @@ class Enhancer:
         return self.render(raw.data, settings, out_dtype=out_dtype, linear=True, on_progress=on_progress,
                            should_cancel=should_cancel, on_message=on_message)
 
+    def create_video_pipeline(self, input_res: tuple[int, int] | None = (1920, 1080),
+                              output_res: tuple[int, int] | None = (1280, 720), buffer_size: int = 30):
+        """A :class:`kolors.engine.video.VideoPipeline` grading frames with this enhancer
+        (``output_res=None`` keeps the input size)."""
+        from .video import VideoPipeline
+        return VideoPipeline(self, input_res, output_res, buffer_size)
+
     def export_lut(self, path: str | Path, settings: Mapping[str, Any] | None = None, size: int = 33,
                    title: str = "Kolors") -> Path:
         """Bake ``settings`` (default: the current ones) into a .cube from sRGB-encoded
