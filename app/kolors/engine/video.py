@@ -66,8 +66,9 @@ class Cancelled(Exception):
 
 
 def smoothing_weight(temporal_smooth: float) -> float:
-    """Weight of the newest frame in the moving average: 1 at 0 (no smoothing), 1/11 at 5."""
-    return 1.0 / (1.0 + 2.0 * float(temporal_smooth))
+    """Weight of the newest frame in the moving average: ``1 / (1 + temporal_smooth²)``: 1 at 0
+    (no smoothing), 1/2 at 1, 1/5 at 2, 1/26 at 5 (a time constant of about 26 frames)."""
+    return 1.0 / (1.0 + float(temporal_smooth) ** 2)
 
 
 def _check_smooth(v: Any) -> float:
@@ -235,13 +236,20 @@ class VideoPipeline:
         enh, task = self.enhancer, self.task
         keys = [self._key(t) for t in thumbs] if self.cache_size else [None] * len(thumbs)
         out: list[dict[str, Any] | None] = [None] * len(thumbs)
-        todo = []
+        todo: list[int] = []
+        same: dict[int, int] = {}  # a repeat within this batch → its first occurrence
+        first: dict[str, int] = {}
         for i, k in enumerate(keys):
             if k is not None and k in self._cache:
                 self._cache.move_to_end(k)
                 out[i] = self._cache[k]
                 self.cache_hits += 1
+            elif k is not None and k in first:
+                same[i] = first[k]
+                self.cache_hits += 1
             else:
+                if k is not None:
+                    first[k] = i
                 todo.append(i)
         model = getattr(enh, "model", None)
         if todo and model is not None and model.handles(task):
@@ -251,6 +259,8 @@ class VideoPipeline:
         else:
             for i in todo:
                 out[i] = enh.analyse(thumbs[i], task, self.intensity, self._reference)
+        for i, j in same.items():
+            out[i] = out[j]
         for i in todo:
             if keys[i] is not None:
                 self._cache[keys[i]] = out[i]
@@ -637,17 +647,12 @@ def run_live(source: str, pipeline: VideoPipeline, *, on_frame: Callable[[np.nda
             q_put_end(q)
 
     def q_put_end(qq: queue.Queue) -> None:
-        while True:
+        while not stop.is_set():  # the last frame waits to be graded, then the end mark
             try:
-                qq.put_nowait(_END)
+                qq.put(_END, timeout=0.1)
                 return
             except queue.Full:
-                try:
-                    qq.get_nowait()
-                    with lock:
-                        st.dropped += 1
-                except queue.Empty:
-                    pass
+                continue
 
     th = threading.Thread(target=read, name="kolors-live-reader", daemon=True)
     t_start = time.perf_counter()

@@ -202,6 +202,10 @@ _PIX_FMT = {"libx264rgb": "rgb24", "ffv1": "bgr0", "png": "rgb24", "qtrle": "rgb
             "h264_nvenc": "yuv420p", "hevc_nvenc": "yuv420p", "prores_ks": "yuv422p10le"}
 
 
+#: containers that store negative timestamps (others shift every stream to start at 0)
+_KEEP_TS = (".mkv", ".mp4", ".mov", ".m4v", ".webm")
+
+
 def default_pix_fmt(codec: str) -> str:
     return _PIX_FMT.get(codec, "yuv420p")
 
@@ -241,7 +245,10 @@ class VideoWriter:
         self._done = False
         self.frames = 0
         try:
-            self.container = av.open(self._tmp, mode="w")
+            # keep the source's timestamps as they are: a negative start (AAC priming
+            # samples before the first frame) is not shifted onto every stream
+            copts = {"avoid_negative_ts": "disabled"} if self.path.suffix.lower() in _KEEP_TS else {}
+            self.container = av.open(self._tmp, mode="w", container_options=copts)
             rate = Fraction(rate).limit_denominator(1_000_000)
             try:
                 self.stream = self.container.add_stream(codec, rate=rate)
