@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("params", help="list the parameters (--set names, ranges, defaults)")
 
+    g = sub.add_parser("gui", help="open the desktop app (also what `kolors` alone does)")
+    g.add_argument("path", nargs="?", help="a photo or a folder to open")
+    g.add_argument("--model", choices=["general", "lite", "classic"], default="general",
+                   help="learned model of the tasks (default general)")
+    g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+
     from .cli_model import add_model_commands
     add_model_commands(sub)
     from .cli_video import add_video_commands
@@ -331,22 +337,29 @@ def _msg(e: BaseException, path: Any = None) -> str:
     return " ".join(text.split())
 
 
+def cmd_gui(args: argparse.Namespace) -> int:
+    from .gui.app import run_gui
+    if args.path and not Path(args.path).exists():
+        raise CliError(f"{args.path}: no such file or folder")
+    return run_gui(args.path, model_type=args.model, device=args.device)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if not argv:
         try:
-            from .gui.app import run_gui  # type: ignore[import-not-found]
-        except ImportError:
-            parser.print_help()
-            return 0
-        return run_gui([])
+            from .gui.app import run_gui
+        except ImportError as e:
+            print(f"kolors: the desktop app is not available ({e}); see `kolors --help`", file=sys.stderr)
+            return 2
+        return run_gui()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="kolors: %(message)s")
     if not args.verbose:
         warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"kolors\..*")
     handlers = {"enhance": cmd_enhance, "batch": cmd_batch, "presets": cmd_presets, "lut": cmd_lut,
-                "info": cmd_info, "params": cmd_params}
+                "info": cmd_info, "params": cmd_params, "gui": cmd_gui}
     from .cli_model import MODEL_HANDLERS
     handlers.update(MODEL_HANDLERS)
     from .cli_video import VIDEO_HANDLERS

@@ -233,24 +233,57 @@ class Enhancer:
         (:meth:`render_raw`) and written with an EXIF block made from the camera's metadata
         (make, model, ISO, exposure, aperture, focal length, lens, time); their default
         output precision is 16 bits (8 for JPEG/WebP). ``reference`` may be a RAW too."""
-        from ..io.images import read_image, write_image
+        from ..io.images import read_image
         from ..io.raw import is_raw, read_raw
         ref_lin = _reference_thumb(reference) if reference is not None else None
         if is_raw(src):
-            raw = read_raw(src, raw_options)
-            settings = self.resolve_settings(_raw_thumb(raw) if task else None, task, intensity, ref_lin, preset,
-                                             params)
-            out_dtype = output_dtype(np.dtype(np.uint16), bits, Path(dst))
-            out = self.render_raw(raw, settings, out_dtype=out_dtype, on_progress=on_progress,
+            source: Any = read_raw(src, raw_options)
+            lin = _raw_thumb(source) if task else None
+        else:
+            source = read_image(src)
+            lin = thumb_linear(source.data) if task else None
+        settings = self.resolve_settings(lin, task, intensity, ref_lin, preset, params)
+        return self.export_graded(src, dst, settings, quality=quality, bits=bits, on_progress=on_progress,
+                                  should_cancel=should_cancel, source=source)
+
+    def export_graded(self, src: str | Path, dst: str | Path, settings: Mapping[str, Any], *, quality: int = 95,
+                      bits: int | None = None, long_side: int | None = None, raw_options: Any = None,
+                      source: Any = None, on_progress: Callable[[float], None] | None = None,
+                      should_cancel: Callable[[], bool] | None = None) -> Path:
+        """Render ``src`` with resolved ``settings`` (e.g. a sidecar's) and write ``dst``
+        atomically: what :meth:`enhance_file` does once it has chosen the settings, and what
+        the desktop app's export runs. ``long_side`` scales the output down (area
+        averaging; spatial operations scale their radii with it). ``source``: the already
+        decoded :class:`~kolors.io.images.Photo` or RAW, else ``src`` is read."""
+        import cv2
+
+        from ..io.images import read_image, write_image
+        from ..io.raw import is_raw, read_raw
+        raw = is_raw(src)
+        if source is None:
+            source = read_raw(src, raw_options) if raw else read_image(src)
+        default_dtype = np.dtype(np.uint16) if raw else source.data.dtype
+        out_dtype = output_dtype(default_dtype, bits, Path(dst))
+        H, W = source.height, source.width
+        if long_side is not None and long_side < max(H, W):
+            if long_side < 1:
+                raise ValueError(f"long side must be at least 1 pixel, got {long_side}")
+            s = long_side / max(H, W)
+            w, h = max(1, round(W * s)), max(1, round(H * s))
+            small = cv2.resize(source.data, (w, h), interpolation=cv2.INTER_AREA)
+            s = w / W if W >= H else h / H
+            out = self.render(np.ascontiguousarray(small), settings, out_dtype=out_dtype, linear=raw, scale=s,
+                              full_size=(H, W), on_progress=on_progress, should_cancel=should_cancel)
+        elif raw:
+            out = self.render_raw(source, settings, out_dtype=out_dtype, on_progress=on_progress,
                                   should_cancel=should_cancel)
-            return Path(write_image(dst, out, quality=quality, exif=raw.exif, protect=src))
-        photo = read_image(src)
-        settings = self.resolve_settings(
-            thumb_linear(photo.data) if task else None, task, intensity, ref_lin, preset, params)
-        out_dtype = output_dtype(photo.data.dtype, bits, Path(dst))
-        out = self.render(photo.data, settings, out_dtype=out_dtype, on_progress=on_progress,
-                          should_cancel=should_cancel)
-        return Path(write_image(dst, out, quality=quality, exif=photo.exif, protect=src))
+        else:
+            out = self.render(source.data, settings, out_dtype=out_dtype, on_progress=on_progress,
+                              should_cancel=should_cancel)
+        if should_cancel is not None and should_cancel():
+            from .render import Cancelled
+            raise Cancelled("export cancelled")
+        return Path(write_image(dst, out, quality=quality, exif=source.exif, protect=src))
 
     def render_raw(self, raw: Any, settings: Mapping[str, Any], *, out_dtype: Any = np.uint16,
                    on_progress: Callable[[float], None] | None = None,

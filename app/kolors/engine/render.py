@@ -110,7 +110,7 @@ def render_array(src: np.ndarray, plan: Plan, out_dtype: np.dtype | None = None,
     h, w = src.shape[:2]
     if plan.is_identity and out_dtype == src.dtype and not opts.linear:
         return src.copy()
-    if (opts.fast_path and plan.pointwise_only and src.dtype == out_dtype
+    if (opts.fast_path and plan.bake and plan.pointwise_only and src.dtype == out_dtype
             and src.dtype in (np.uint8, np.uint16) and not opts.linear):
         # the plan's own linear-light stage table, with the sRGB decode and encode folded
         # into the integer kernel's per-code tables: as accurate as the float path (a

@@ -80,6 +80,12 @@ def list_presets() -> list[str]:
     return sorted(shipped) + sorted(user)
 
 
+def user_preset_names() -> list[str]:
+    """Names of the user's own presets (those not shadowed by a shipped one), sorted."""
+    shipped = _scan(presets_dir(), False)
+    return sorted(n for n in _scan(user_presets_dir(), True) if n not in shipped)
+
+
 def get_preset(name: str) -> Preset:
     """Load a preset by name (shipped first, then user) or from a ``.json`` path."""
     if name.endswith(".json") and Path(name).is_file():

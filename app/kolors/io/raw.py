@@ -1210,3 +1210,17 @@ def _tiff_truncation(p: Path, size: int) -> str | None:
     except (OSError, struct.error):
         return None
     return None
+
+
+def embedded_thumbnail(path: str | os.PathLike, max_size: int | None = None) -> np.ndarray | None:
+    """The camera's embedded JPEG/bitmap preview of ``path`` as ``H×W×3`` uint8 sRGB,
+    upright (the camera's rendering, for file browsers), or None when it has none.
+    Raises :class:`InputError` naming the file when LibRaw cannot open it."""
+    p = Path(os.fspath(path))
+    _check_file(p)
+    with _libraw(p) as raw:
+        arr = _thumb_array(p, raw, max_size)
+        flip = int(raw.sizes.flip or 0)
+    if arr is None:
+        return None
+    return np.ascontiguousarray(_orient(arr, flip))

@@ -1,0 +1,336 @@
+"""An open photo and its edit: what the desktop app (and any interactive front end) drives.
+
+:class:`Edit` is the non-destructive edit of one photo: a preset, a task with its
+intensity and the values the task chose (``task_result``, hidden parameters of the learned
+model included), the person's own slider values on top, and the reference photo of style
+transfer. It round-trips through JSON (the sidecar, :mod:`kolors.io.sidecar`).
+
+:class:`PhotoSession` holds a decoded photo and renders it for the screen:
+
+- a *proxy*: one cached, screen-sized copy of the photo (long side ``max_side``); previews
+  at "fit" are renders of the proxy at its scale (spatial operations scale their radii);
+- :meth:`PhotoSession.render_preview`: coarse (a 33³ table at half the proxy's size: a
+  few tens of milliseconds) or fine (the same 65³ plan as the export, in bands so the
+  viewer can paint them as they come);
+- :meth:`PhotoSession.render_region`: a rectangle of the full-resolution photo (the 100 %
+  view renders only the visible tiles), with the halo spatial operations need;
+- :meth:`PhotoSession.original`: the *unedited render* of the same proxy (identity
+  settings through the same path), so an unedited photo shows no difference;
+- :meth:`PhotoSession.export`: the full-resolution file, through the same
+  :meth:`Enhancer.export_graded` as ``kolors enhance``.
+
+Arrays are ``H×W×3``; previews are uint8 RGB, sRGB-encoded. Nothing here knows Qt.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ..core import registry
+from ..core.pipeline import Plan
+from . import tasks as T
+from .render import RenderOptions, render_array, thumb_linear
+
+__all__ = ["Edit", "PhotoSession", "COARSE_LUT", "region_for_tiles"]
+
+#: table size of the coarse preview (the fine one and exports use the plan's 65³)
+COARSE_LUT = 33
+
+
+@dataclass
+class Edit:
+    """The edit of one photo. ``settings()`` merges preset < task result (blended by
+    ``intensity``) < ``params`` into one validated settings dict (what is rendered)."""
+
+    preset: str | None = None
+    task: str | None = None
+    intensity: float = 1.0
+    task_result: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    reference: str | None = None
+
+    def settings(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.preset:
+            from ..io.presets import get_preset
+            out.update(get_preset(self.preset).settings)
+        if self.task and self.task_result:
+            out.update(registry.validate_settings(T.blend(dict(self.task_result), float(self.intensity))))
+        out.update(self.params)
+        return out
+
+    def is_unedited(self) -> bool:
+        return not self.preset and not self.task and not self.params
+
+    def copy(self) -> "Edit":
+        return copy.deepcopy(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"preset": self.preset, "task": self.task, "intensity": float(self.intensity),
+                "task_result": registry.settings_to_json(self.task_result),
+                "params": registry.settings_to_json(self.params), "reference": self.reference}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> "Edit":
+        """Validate a sidecar's edit (``ValueError`` naming what is wrong)."""
+        if not isinstance(d, Mapping):
+            raise ValueError("edit must be an object")
+        preset = d.get("preset")
+        if preset is not None:
+            from ..io.presets import get_preset
+            get_preset(preset)
+        task = d.get("task")
+        if task is not None:
+            T.check_task(task)
+        intensity = d.get("intensity", 1.0)
+        if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) or not 0 <= intensity <= 1:
+            raise ValueError(f"intensity must be within [0, 1], got {intensity!r}")
+        ref = d.get("reference")
+        if ref is not None and not isinstance(ref, str):
+            raise ValueError("reference must be a path")
+        return cls(preset=preset, task=task, intensity=float(intensity),
+                   task_result=registry.validate_settings(d.get("task_result") or {}, allow_hidden=True),
+                   params=registry.validate_settings(d.get("params") or {}, allow_hidden=False),
+                   reference=ref)
+
+
+def region_for_tiles(x0: int, y0: int, x1: int, y1: int, w: int, h: int, tile: int) -> list[tuple[int, int, int, int]]:
+    """Tiles (x, y, w, h) of a ``tile``-aligned grid over ``[0,w)×[0,h)`` that meet the
+    rectangle ``[x0,x1)×[y0,y1)``, the ones nearest its centre first."""
+    x0, y0 = max(0, x0), max(0, y0)
+    x1, y1 = min(w, x1), min(h, y1)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    out = []
+    for ty in range(y0 // tile * tile, y1, tile):
+        for tx in range(x0 // tile * tile, x1, tile):
+            out.append((tx, ty, min(tile, w - tx), min(tile, h - ty)))
+    out.sort(key=lambda r: (r[0] + r[2] / 2 - cx) ** 2 + (r[1] + r[3] / 2 - cy) ** 2)
+    return out
+
+
+class PhotoSession:
+    """A decoded photo ready for interactive rendering (see the module docstring).
+
+    ``enhancer``: the :class:`~kolors.engine.enhancer.Enhancer` whose device, model and
+    plan cache are used. Camera RAW files are developed at half size for the preview and
+    at full size on the first 100 % view or export. Raises
+    :class:`~kolors.errors.InputError` naming the file when it cannot be read."""
+
+    def __init__(self, enhancer: Any, path: str | Path):
+        from ..io.raw import is_raw
+        self.enhancer = enhancer
+        self.path = Path(path)
+        self.is_raw = is_raw(self.path)
+        self._lock = threading.RLock()
+        self._proxies: dict[int, tuple[np.ndarray, float]] = {}
+        self._full_raw: Any = None
+        self._ref_thumbs: dict[str, Any] = {}
+        self.exif: bytes | None = None
+        if self.is_raw:
+            from ..io.raw import read_raw
+            self._raw = read_raw(self.path, mode="half")
+            self.source = self._raw.data                     # linear float32
+            self.linear = True
+            self.full_size = (self._raw.full_size[1], self._raw.full_size[0])   # (H, W)
+            self.bits = 16
+            self.format = "RAW"
+        else:
+            from ..io.images import read_image
+            photo = read_image(self.path)
+            self.source = photo.data
+            self.linear = False
+            self.full_size = (photo.height, photo.width)
+            self.bits = photo.bits
+            self.format = photo.format
+            self.exif = photo.exif
+        self._thumb = None
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the full-resolution photo."""
+        return self.full_size[1], self.full_size[0]
+
+    def proxy(self, max_side: int) -> tuple[np.ndarray, float]:
+        """The screen-sized copy (long side ``max_side``, never larger than the photo) and
+        its scale relative to the full-resolution photo. Cached per size."""
+        import cv2
+        H, W = self.full_size
+        max_side = int(max_side)
+        with self._lock:
+            hit = self._proxies.get(max_side)
+            if hit is not None:
+                return hit
+            s = min(1.0, max_side / max(H, W))
+            h, w = max(1, round(H * s)), max(1, round(W * s))
+            src = self.source
+            if (h, w) == src.shape[:2]:
+                arr = src
+            else:
+                arr = cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA)
+            s = w / W if W >= H else h / H
+            self._proxies[max_side] = (np.ascontiguousarray(arr), s)
+            if len(self._proxies) > 4:
+                self._proxies.pop(next(iter(self._proxies)))
+            return self._proxies[max_side]
+
+    # ------------------------------------------------------------------ rendering
+    def _source_max(self, arr: np.ndarray) -> float:
+        return max(1.0, float(arr.max())) if arr.dtype == np.float32 and arr.size else 1.0
+
+    def original(self, max_side: int) -> np.ndarray:
+        """The unedited render (identity settings, the same path as every preview) of the
+        proxy: uint8 ``h×w×3`` sRGB."""
+        return self.render_preview({}, max_side)
+
+    def render_preview(self, settings: Mapping[str, Any], max_side: int, *, coarse: bool = False,
+                       lut_size: int | None = None, on_band: Callable[[int, np.ndarray], None] | None = None, band: int = 256,
+                       should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
+        """Render the proxy (long side ``max_side``) with ``settings`` into uint8.
+
+        ``coarse``: a 33³ table on a half-size copy (upscaled by the viewer); ``lut_size``:
+        another table size at full proxy size (thumbnails: 17). Otherwise the
+        enhancer's cached 65³ plan — the export's — in horizontal bands of ``band`` rows;
+        ``on_band(y, rows)`` receives each as it is done. ``should_cancel`` is polled
+        between bands (and tiles) and raises :class:`~kolors.engine.render.Cancelled`."""
+        arr, s = self.proxy(max_side)
+        if coarse:
+            arr, s = self.proxy(max(64, max_side // 2))
+            plan = Plan(dict(settings), source_max=self._source_max(arr), lut_size=COARSE_LUT)
+        elif lut_size is not None:
+            plan = Plan(dict(settings), source_max=self._source_max(arr), lut_size=int(lut_size))
+        else:
+            plan = self.enhancer.plan(settings, self._source_max(arr))
+        if coarse or lut_size is not None or on_band is None:
+            return render_array(arr, plan, np.uint8, self._opts(s, should_cancel))
+        h = arr.shape[0]
+        out = np.empty(arr.shape[:2] + (3,), np.uint8)
+        for y0 in range(0, h, band):
+            y1 = min(h, y0 + band)
+            out[y0:y1] = self._render_crop(arr, plan, s, 0, y0, arr.shape[1], y1, should_cancel)
+            on_band(y0, out[y0:y1])
+        return out
+
+    def _opts(self, scale: float, should_cancel=None, offset=(0, 0)) -> RenderOptions:
+        e = self.enhancer
+        return RenderOptions(device=e.device, tile_size=e.mem_optim["tile_size"], half_precision=e.half_precision,
+                             scale=scale, full_size=self.full_size, offset=offset, linear=self.linear,
+                             should_cancel=should_cancel)
+
+    def _render_crop(self, arr: np.ndarray, plan: Plan, scale: float, x0: int, y0: int, x1: int, y1: int,
+                     should_cancel=None) -> np.ndarray:
+        """Rows/columns [y0,y1)×[x0,x1) of ``arr`` (a render grid at ``scale``) rendered
+        with the context they need around them."""
+        from ..core.params import RenderContext
+        h, w = arr.shape[:2]
+        halo = plan.halo(RenderContext(full_size=self.full_size, scale=scale)) if not plan.pointwise_only else 0
+        X0, Y0 = max(0, x0 - halo), max(0, y0 - halo)
+        X1, Y1 = min(w, x1 + halo), min(h, y1 + halo)
+        piece = np.ascontiguousarray(arr[Y0:Y1, X0:X1])
+        out = render_array(piece, plan, np.uint8, self._opts(scale, should_cancel, offset=(Y0, X0)))
+        return out[y0 - Y0:y1 - Y0, x0 - X0:x1 - X0]
+
+    def full_source(self) -> np.ndarray:
+        """The full-resolution pixels (a RAW is developed at full size on first use)."""
+        if not self.is_raw:
+            return self.source
+        with self._lock:
+            if self._full_raw is None:
+                from ..io.raw import read_raw
+                self._full_raw = read_raw(self.path, mode="full")
+            return self._full_raw.data
+
+    def render_region(self, settings: Mapping[str, Any], rect: tuple[int, int, int, int],
+                      should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
+        """Render ``rect`` = (x, y, w, h) of the full-resolution photo (uint8), exactly as
+        that part of a full-resolution export (spatial operations see their halo)."""
+        src = self.full_source()
+        plan = self.enhancer.plan(settings, self._source_max(self.source))
+        x, y, w, h = rect
+        return self._render_crop(src, plan, 1.0, x, y, x + w, y + h, should_cancel)
+
+    # ------------------------------------------------------------------ analysis
+    def thumb(self):
+        """(1,3,h,w) linear thumbnail the tasks look at (as ``kolors enhance`` takes it)."""
+        with self._lock:
+            if self._thumb is None:
+                self._thumb = thumb_linear(self.source, linear=self.linear)
+            return self._thumb
+
+    def _reference_thumb(self, reference: str):
+        if reference not in self._ref_thumbs:
+            from .enhancer import _reference_thumb
+            self._ref_thumbs[reference] = _reference_thumb(reference)
+        return self._ref_thumbs[reference]
+
+    def analyse(self, task: str, reference: str | None = None) -> dict[str, Any]:
+        """The task's settings for this photo at intensity 1 (hidden parameters included):
+        what "Auto" puts on the sliders; :class:`Edit` blends them by its intensity."""
+        T.check_task(task)
+        ref = self._reference_thumb(reference) if reference else None
+        if task == "style_transfer" and ref is None:
+            raise ValueError("style transfer needs a reference photo")
+        return self.enhancer.analyse(self.thumb(), task, 1.0, ref)
+
+    def pick_white(self, rect: tuple[int, int, int, int], settings: Mapping[str, Any]) -> dict[str, float]:
+        """White-balance slider values that make the *average* of ``rect`` (x, y, w, h in
+        full-resolution pixels) neutral. The area is averaged in linear light after the
+        operations that come before white balance (e.g. exposure, a task's gains), and
+        the result is expressed against the photo's reference white (a RAW's camera white)."""
+        import torch
+
+        from ..core.colorimetry import RGB_TO_XYZ, xy_to_cct_tint
+        from ..io.raw import rebase_wb
+        x, y, w, h = (int(v) for v in rect)
+        H, W = self.full_size
+        x, y = max(0, min(W - 1, x)), max(0, min(H - 1, y))
+        w, h = max(1, min(W - x, w)), max(1, min(H - y, h))
+        # average the area of the decoded source (a RAW's half-size development), at most
+        # ~256×256 samples of it, evenly spaced
+        src = self.source
+        s = src.shape[1] / W
+        ax0, ay0 = int(x * s), int(y * s)
+        ax1, ay1 = max(ax0 + 1, int(math.ceil((x + w) * s))), max(ay0 + 1, int(math.ceil((y + h) * s)))
+        step = max(1, max(ax1 - ax0, ay1 - ay0) // 256)
+        patch = np.ascontiguousarray(src[ay0:ay1:step, ax0:ax1:step])
+        wb_order = registry.get_op("white_balance").order
+        before = {k: v for k, v in settings.items()
+                  if registry.get_op(_op_of(k)).order < wb_order}
+        from .render import to_linear
+        lin = to_linear(patch, self.linear)
+        if before:
+            plan = Plan(before, source_max=max(1.0, float(lin.max())), bake=False)
+            from ..core.params import RenderContext
+            with torch.inference_mode():
+                lin = plan.run(lin, RenderContext(full_size=self.full_size, offset=(ay0 // step, ax0 // step), scale=s / step))
+        rgb = lin.reshape(3, -1).mean(1).double().numpy()
+        if not np.all(np.isfinite(rgb)) or rgb.min() <= 0:
+            raise ValueError("the picked area has no usable colour (black or clipped): pick a grey area")
+        xyz = RGB_TO_XYZ @ rgb
+        t, n = xy_to_cct_tint(xyz[0] / xyz.sum(), xyz[1] / xyz.sum())
+        ref = (float(settings.get("reference_temperature", 6504.0)), float(settings.get("reference_tint", 0.0)))
+        t, n = rebase_wb(float(t), float(n), ref)
+        return {"temperature": round(t, 1), "tint": round(n, 2)}
+
+    # ------------------------------------------------------------------ export
+    def export(self, dst: str | Path, settings: Mapping[str, Any], *, quality: int = 95, bits: int | None = None,
+               long_side: int | None = None, on_progress: Callable[[float], None] | None = None,
+               should_cancel: Callable[[], bool] | None = None) -> Path:
+        """Write the full-resolution (or ``long_side``) render to ``dst`` atomically; the
+        same code as ``kolors enhance`` (:meth:`Enhancer.export_graded`)."""
+        return self.enhancer.export_graded(self.path, dst, settings, quality=quality, bits=bits,
+                                           long_side=long_side, on_progress=on_progress,
+                                           should_cancel=should_cancel)
+
+
+def _op_of(param: str) -> str:
+    for op in registry.ops():
+        if param in op.params:
+            return op.name
+    raise ValueError(f"unknown parameter {param!r}")

@@ -1,0 +1,742 @@
+"""The main window: viewer, controls, presets, scopes, filmstrip, menus, undo, autosave.
+
+State lives in :class:`kolors.engine.session.Edit` (one per open photo); every change goes
+through the undo stack (slider drags merge into one step), is autosaved (debounced) to
+the photo's sidecar and asks the worker for a preview. Rendering, analysis, export and
+thumbnails all happen in :class:`kolors.gui.worker.RenderWorker`.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QPointF, QRect, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence, QPainter, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox,
+                               QProgressDialog, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from ..engine.session import Edit, region_for_tiles
+from .controls import ControlsPanel
+from .export_dialog import ExportDialog, ExportOptions
+from .filmstrip import Filmstrip
+from .presets_browser import PresetBrowser
+from .scopes import ScopesPanel
+from .viewer import Viewer
+from .worker import RenderWorker, to_qimage
+
+__all__ = ["MainWindow"]
+
+TILE = 256
+MERGE_WINDOW_S = 0.8
+
+
+class EditCommand(QUndoCommand):
+    """One undoable change of the edit. Consecutive changes of the same control within
+    a drag (or :data:`MERGE_WINDOW_S`) merge into one step."""
+
+    def __init__(self, window: "MainWindow", old: Edit, new: Edit, text: str, key: str | None):
+        super().__init__(text)
+        self.window, self.old, self.new, self.key = window, old, new, key
+        self.stamp = time.monotonic()
+        self.open = True
+
+    def id(self) -> int:  # noqa: A003 - Qt
+        return (abs(hash(self.key)) % 1_000_000 + 1) if self.key else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
+        if not isinstance(other, EditCommand) or other.key != self.key or not self.open:
+            return False
+        if other.stamp - self.stamp > MERGE_WINDOW_S and not self.window._dragging:
+            return False
+        self.new, self.stamp = other.new, other.stamp
+        return True
+
+    def redo(self) -> None:
+        self.window._set_edit(self.new)
+
+    def undo(self) -> None:
+        self.window._set_edit(self.old)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, model_type: str = "general", device: str = "auto",
+                 enhancer_factory: Callable[[], Any] | None = None, display_icc: bytes | None = None):
+        super().__init__()
+        self.setWindowTitle("Kolors")
+        self.resize(1500, 950)
+        from ..engine.enhancer import Enhancer
+        factory = enhancer_factory or (lambda: Enhancer(model_type=model_type, device=device))
+        self.worker = RenderWorker(factory)
+        self.worker.display_icc = display_icc
+        self.session: Any = None
+        self.path: Path | None = None
+        self.folder: Path | None = None
+        self.edit = Edit()
+        self.undo = QUndoStack(self)
+        self.undo.indexChanged.connect(self._update_title)
+        self._dragging = False
+        self._edit_version = 0
+        self._preview_job = 0
+        self._region_job = 0
+        self._region_version: dict[int, int] = {}
+        self._orig_side = 0
+        self._proxy_side = 0
+        self._proxy_scale = 1.0
+        self._partial: QImage | None = None
+        self._analyse_job = 0
+        self._pick_job = 0
+        self._preset_job = 0
+        self._export_jobs: dict[int, dict] = {}
+        self._clipboard: dict | None = None
+        self.last_preview = None           # numpy uint8 of the last fine preview
+        self.last_preview_settings: dict | None = None
+        self.last_error = ""
+        self.dialogs: list[QMessageBox] = []
+        self.render_ms = 0.0
+        self.painted: list[tuple[int, str, float]] = []   # (job, stage, time) for latency measurement
+        self._requested: dict[int, float] = {}
+        self._build()
+        self._connect()
+        self.worker.start()
+        self._save_timer = QTimer(self, singleShot=True, interval=400)
+        self._save_timer.timeout.connect(self.save_sidecar)
+        self._view_timer = QTimer(self, singleShot=True, interval=40)
+        self._view_timer.timeout.connect(self._view_settled)
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        from ..engine.tasks import task_names
+        self.viewer = Viewer()
+        self.filmstrip = Filmstrip()
+        centre = QSplitter(Qt.Orientation.Vertical)
+        centre.addWidget(self.viewer)
+        centre.addWidget(self.filmstrip)
+        centre.setStretchFactor(0, 1)
+        centre.setCollapsible(0, False)
+        self.setCentralWidget(centre)
+        self.controls = ControlsPanel(task_names())
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(340)
+        dock = QDockWidget("Adjustments", self)
+        dock.setObjectName("adjustments")
+        dock.setWidget(scroll)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.presets = PresetBrowser()
+        self.scopes = ScopesPanel()
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.presets)
+        left.addWidget(self.scopes)
+        left.setSizes([420, 420])
+        ldock = QDockWidget("Presets and scopes", self)
+        ldock.setObjectName("presets")
+        ldock.setWidget(left)
+        ldock.setMinimumWidth(300)
+        ldock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, ldock)
+        # status bar
+        sb = self.statusBar()
+        self.device_label = QLabel("Device: starting…")
+        self.time_label = QLabel("")
+        self.size_label = QLabel("")
+        self.zoom_label = QLabel("")
+        for w in (self.size_label, self.zoom_label, self.time_label, self.device_label):
+            sb.addPermanentWidget(w)
+        self._menus()
+
+    def _action(self, menu, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        a.setCheckable(checkable)
+        a.triggered.connect(slot)
+        menu.addAction(a)
+        self.addAction(a)
+        return a
+
+    def _menus(self) -> None:
+        m = self.menuBar()
+        f = m.addMenu("&File")
+        self._action(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self._action(f, "Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O")
+        f.addSeparator()
+        self.export_action = self._action(f, "&Export…", self.export_dialog, "Ctrl+Shift+E")
+        self._action(f, "&Batch export selected…", self.batch_export_dialog, "Ctrl+Alt+Shift+E")
+        f.addSeparator()
+        self._action(f, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        e = m.addMenu("&Edit")
+        undo = self.undo.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence("Ctrl+Z"))
+        redo = self.undo.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        for a in (undo, redo):
+            e.addAction(a)
+            self.addAction(a)
+        e.addSeparator()
+        self._action(e, "&Copy settings", self.copy_settings, "Ctrl+Shift+C")
+        self._action(e, "&Paste settings", self.paste_settings, "Ctrl+Shift+V")
+        self._action(e, "&Reset", self.reset_edit, "Ctrl+Shift+R")
+        self._action(e, "Save settings as &preset…", self.save_preset)
+        v = m.addMenu("&View")
+        self._action(v, "&Fit", self.viewer.set_fit, "F")
+        self._action(v, "&100 %", lambda: self.viewer.set_zoom(1.0), "1")
+        self._action(v, "Zoom &in", lambda: self.viewer.set_zoom(self.viewer.zoom * 1.25), QKeySequence.StandardKey.ZoomIn)
+        self._action(v, "Zoom &out", lambda: self.viewer.set_zoom(self.viewer.zoom / 1.25), QKeySequence.StandardKey.ZoomOut)
+        v.addSeparator()
+        self._action(v, "&Split before/after", lambda: self.viewer.set_mode("split"), "Y")
+        self._action(v, "Si&de by side", lambda: self.viewer.set_mode("side"), "Shift+Y")
+        self._action(v, "&Toggle before/after", self.viewer.toggle, "\\")
+        h = m.addMenu("&Help")
+        self._action(h, "&About Kolors", self._about)
+
+    def _connect(self) -> None:
+        w = self.worker
+        w.opened.connect(self._on_opened)
+        w.analysed.connect(self._on_analysed)
+        w.picked.connect(self._on_picked)
+        w.original.connect(self._on_original)
+        w.coarse.connect(self._on_coarse)
+        w.band.connect(self._on_band)
+        w.fine.connect(self._on_fine)
+        w.tile.connect(self._on_tile)
+        w.progress.connect(self._on_progress)
+        w.exported.connect(self._on_exported)
+        w.cancelled.connect(self._on_cancelled)
+        w.presetThumb.connect(lambda job, n, img: self.presets.set_thumbnail(n, img) if job == self._preset_job else None)
+        w.filmThumb.connect(lambda _job, p, img: self.filmstrip.set_thumbnail(p, img))
+        w.failed.connect(self._on_failed)
+        w.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        c = self.controls
+        c.paramChanged.connect(self._on_param)
+        c.taskRequested.connect(self.run_task)
+        c.intensityChanged.connect(self._on_intensity)
+        c.referenceChosen.connect(self.set_reference)
+        c.toolChosen.connect(self._on_tool)
+        self.presets.presetChosen.connect(self.apply_preset)
+        self.presets.saveRequested.connect(self.save_preset)
+        self.filmstrip.photoActivated.connect(self.open_path)
+        self.viewer.viewChanged.connect(lambda: self._view_timer.start())
+        self.viewer.filesDropped.connect(self._on_drop)
+        self.viewer.areaPicked.connect(self._on_area)
+        QTimer.singleShot(0, self._refresh_presets)
+        QTimer.singleShot(50, self._show_device)
+
+    def _show_device(self) -> None:
+        if not self.worker.ready.is_set():
+            QTimer.singleShot(100, self._show_device)
+            return
+        name = self.worker.device_name or "unavailable"
+        self.device_label.setText(f"Device: {name}")
+        self.device_label.setToolTip("The device the render worker uses (CUDA when present, else CPU)")
+
+    # ------------------------------------------------------------------ opening
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open photo", str(self.folder or Path.home()),
+            "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.dng *.nef *.cr2 *.cr3 *.crw *.arw *.raf *.orf *.rw2 "
+            "*.kdc *.pef *.srw);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def open_folder_dialog(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Open folder", str(self.folder or Path.home()))
+        if d:
+            self.open_path(d)
+
+    def _on_drop(self, paths: list[str]) -> None:
+        self.open_path(paths[0])
+
+    def open_path(self, path: str | Path) -> None:
+        """Open a photo, or a folder (its photos fill the filmstrip, the first opens)."""
+        p = Path(path).expanduser()
+        if p.is_dir():
+            from ..engine.thumbs import list_photos
+            photos = list_photos(p)
+            self._set_folder(p, photos)
+            if not photos:
+                self._error(f"{p}: no photos in this folder")
+                return
+            p = photos[0]
+        elif p.parent != self.folder and p.parent.is_dir():
+            from ..engine.thumbs import list_photos
+            self._set_folder(p.parent, list_photos(p.parent))
+        self.save_sidecar()
+        self.statusBar().showMessage(f"Opening {p.name}…")
+        self._open_job = self.worker.submit("open", "open", path=str(p))
+
+    def _set_folder(self, folder: Path, photos: list[Path]) -> None:
+        self.folder = folder
+        self.filmstrip.set_paths(photos)
+        self.worker.submit("film", "film", paths=[str(x) for x in photos], max_side=96)
+
+    def _on_opened(self, job: int, info: dict) -> None:
+        from ..io.sidecar import read_sidecar
+        self.session = info["session"]
+        self.path = Path(info["path"])
+        res = read_sidecar(self.path)
+        edit = Edit()
+        warning = res.warning
+        if res.edit:
+            try:
+                edit = Edit.from_json(res.edit)
+            except (ValueError, TypeError) as e:
+                from ..io.sidecar import set_aside
+                warning = set_aside(self.path, f"invalid edit: {e}").warning
+        self.undo.clear()
+        self.edit = edit
+        self._edit_version += 1
+        w, h = info["size"]
+        self.viewer.set_photo((w, h))
+        self._orig_side = 0
+        self.size_label.setText(f"{w}×{h} {info['format']} {info['bits']}-bit")
+        self.filmstrip.set_current(str(self.path))
+        self._sync_controls()
+        self._update_title()
+        self.statusBar().showMessage(f"Opened {self.path.name} in {info['ms']:.0f} ms", 4000)
+        if warning:
+            self._error(warning, title="Edit sidecar")
+        if edit.task and not edit.task_result:
+            self._analyse_job = self.worker.submit("analyse", "analyse", task=edit.task, reference=edit.reference,
+                                                   session=self.session)
+        self.request_preview()
+        self._refresh_presets()
+
+    # ------------------------------------------------------------------ edit state
+    def apply_edit(self, new: Edit, text: str, key: str | None = None) -> None:
+        """Make ``new`` the edit through the undo stack."""
+        if self.session is None:
+            return
+        self.undo.push(EditCommand(self, self.edit.copy(), new, text, key))
+
+    def _set_edit(self, edit: Edit) -> None:
+        self.edit = edit.copy()
+        self._edit_version += 1
+        self._sync_controls()
+        self._update_title()
+        self._save_timer.start()
+        self.request_preview()
+
+    def _sync_controls(self) -> None:
+        settings = self.edit.settings() if self.session is not None else {}
+        self.controls.show_settings(settings, self.edit.task, self.edit.intensity, self.edit.reference)
+        self.presets.select(self.edit.preset)
+        rb = settings.get("region_boost")
+        self.viewer.rois = [tuple(r) for r in rb["roi"]] if rb else []
+
+    def _on_param(self, name: str, value: Any, dragging: bool) -> None:
+        new = self.edit.copy()
+        from ..core import registry
+        p = registry.get_param(name)
+        value = p.validate(value)
+        base = Edit(preset=new.preset, task=new.task, intensity=new.intensity,
+                    task_result=new.task_result).settings()
+        if p.is_default(value) and p.is_default(base.get(name, p.default)):
+            new.params.pop(name, None)
+        else:
+            new.params[name] = value
+        self._dragging = dragging
+        label = p.label or name
+        self.apply_edit(new, f"{label} {value:.3g}" if isinstance(value, float) else f"{label}", key="param:" + name)
+
+    def _on_intensity(self, value: float, dragging: bool) -> None:
+        new = self.edit.copy()
+        new.intensity = float(value)
+        self._dragging = dragging
+        self.apply_edit(new, f"Intensity {value:.2f}", key="intensity")
+
+    def run_task(self, task: str) -> None:
+        if self.session is None:
+            return
+        if self.edit.task == task:                      # pressing the active task turns it off
+            new = self.edit.copy()
+            new.task, new.task_result = None, {}
+            self.apply_edit(new, f"Remove {task}")
+            return
+        if task == "style_transfer" and not self.edit.reference:
+            self.controls._pick_reference()
+            if not self.edit.reference:
+                self._sync_controls()
+                return
+        self.statusBar().showMessage(f"Analysing ({task})…")
+        self._analyse_job = self.worker.submit("analyse", "analyse", task=task, reference=self.edit.reference,
+                                               session=self.session)
+
+    def _on_analysed(self, job: int, res: dict) -> None:
+        if job != self._analyse_job or res["session"] is not self.session:
+            return
+        new = self.edit.copy()
+        new.task, new.task_result = res["task"], dict(res["result"])
+        # the person's values of parameters the task sets give way to the task's
+        for k in res["result"]:
+            new.params.pop(k, None)
+        from .controls import TASK_LABELS
+        self.statusBar().showMessage(f"{TASK_LABELS.get(res['task'], res['task'])}: values on the sliders", 4000)
+        self.apply_edit(new, TASK_LABELS.get(res["task"], res["task"]))
+
+    def set_reference(self, path: str) -> None:
+        new = self.edit.copy()
+        new.reference = str(path)
+        if self.session is None:
+            self.edit = new
+            return
+        self.apply_edit(new, "Reference photo")
+        if new.task == "style_transfer" or self.edit.task is None:
+            self._analyse_job = self.worker.submit("analyse", "analyse", task="style_transfer", reference=str(path),
+                                                   session=self.session)
+
+    def apply_preset(self, name: str) -> None:
+        from ..io.presets import get_preset
+        new = self.edit.copy()
+        new.preset = name
+        for k in get_preset(name).settings:
+            new.params.pop(k, None)
+        self.apply_edit(new, f"Preset {name}")
+
+    def reset_edit(self) -> None:
+        self.apply_edit(Edit(reference=self.edit.reference), "Reset")
+
+    def _on_tool(self, tool: str) -> None:
+        self.viewer.tool = tool or None
+        self.viewer.setCursor(Qt.CursorShape.CrossCursor if tool else Qt.CursorShape.ArrowCursor)
+
+    def _on_area(self, tool: str, rect: tuple) -> None:
+        if tool == "wb":
+            self._pick_job = self.worker.submit("pick", "pick", rect=rect, settings=self.edit.settings(),
+                                                session=self.session)
+        elif tool == "roi":
+            new = self.edit.copy()
+            cur = self.edit.settings().get("region_boost") or {"roi": [], "factor": 2.0}
+            x, y, w, h = rect
+            new.params["region_boost"] = {**cur, "roi": list(cur["roi"]) + [[x, y, x + w, y + h]]}
+            self.apply_edit(new, "Region of interest")
+
+    def _on_picked(self, job: int, values: dict) -> None:
+        if job != self._pick_job:
+            return
+        new = self.edit.copy()
+        new.params.update(values)
+        self.apply_edit(new, f"White balance picker {values['temperature']:.0f} K")
+
+    # ------------------------------------------------------------------ previews
+    def request_preview(self) -> None:
+        if self.session is None:
+            return
+        side = self.viewer.preview_side()
+        settings = self.edit.settings()
+        original = side != self._orig_side
+        self._proxy_side = side
+        self._preview_job = self.worker.submit("preview", "preview", settings=settings, max_side=side,
+                                               original=original, session=self.session)
+        self._requested[self._preview_job] = time.perf_counter()
+        self._preview_settings = settings
+        if original:
+            self._orig_side = side
+        self.viewer.clear_tiles()
+        self._view_timer.start()
+
+    def _on_original(self, job: int, img: QImage, side: int) -> None:
+        if side == self._proxy_side:
+            self.viewer.before = img
+            self.viewer.update()
+
+    def _mark(self, job: int, stage: str) -> None:
+        t = self._requested.get(job)
+        if t is not None:
+            self.painted.append((job, stage, time.perf_counter() - t))
+
+    def _on_coarse(self, job: int, img: QImage, side: int) -> None:
+        if job != self._preview_job:
+            return
+        self._partial = None
+        self.viewer.after_partial = None
+        self.viewer.after = img
+        self.viewer.repaint()
+        self._mark(job, "coarse")
+
+    def _on_band(self, job: int, y: int, img: QImage, side: int) -> None:
+        if job != self._preview_job:
+            return
+        if self._partial is None:
+            w, h = self.session.size
+            s = side / max(w, h) if max(w, h) > side else 1.0
+            pw, ph = max(1, round(w * s)), max(1, round(h * s))
+            self._partial = QImage(pw, ph, QImage.Format.Format_RGB888)
+            p = QPainter(self._partial)
+            if self.viewer.after is not None:
+                p.drawImage(QRect(0, 0, pw, ph), self.viewer.after)
+            p.end()
+        p = QPainter(self._partial)
+        p.drawImage(0, y, img)
+        p.end()
+        self.viewer.after_partial = self._partial
+        self.viewer.update()
+
+    def _on_fine(self, job: int, arr, scopes, ms: float) -> None:
+        if job != self._preview_job:
+            return
+        img = self._partial if self._partial is not None else to_qimage(arr)
+        self._partial = None
+        self.viewer.after_partial = None
+        self.viewer.after = img
+        self.viewer.repaint()
+        self._mark(job, "fine")
+        self.last_preview = arr
+        self.last_preview_settings = self._preview_settings
+        self._proxy_scale = arr.shape[1] / max(1, self.session.size[0])
+        self.render_ms = ms
+        self.time_label.setText(f"Render {ms:.0f} ms")
+        self.scopes.set_scopes(scopes)
+        self._requested.pop(job, None)
+
+    def _view_settled(self) -> None:
+        v = self.viewer
+        self.zoom_label.setText("Fit" if v.fit else f"{v.zoom * 100:.0f} %")
+        if self.session is None:
+            return
+        if v.preview_side() != self._proxy_side:
+            self.request_preview()
+            return
+        if not v.needs_full_resolution(self._proxy_scale):
+            return
+        x0, y0, x1, y1 = v.visible_rect()
+        w, h = self.session.size
+        have = set(v.tiles_after)
+        tiles = [t for t in region_for_tiles(x0, y0, x1, y1, w, h, TILE) if t not in have]
+        if tiles:
+            self._region_job = self.worker.submit("region", "region", tiles=tiles, settings=self.edit.settings(),
+                                                  session=self.session)
+            self._region_version[self._region_job] = self._edit_version
+
+    def _on_tile(self, job: int, rect: tuple, after: QImage, before: QImage) -> None:
+        if self._region_version.get(job) != self._edit_version:
+            return
+        self.viewer.tiles_after[tuple(rect)] = after
+        self.viewer.tiles_before[tuple(rect)] = before
+        self.viewer.update()
+
+    # ------------------------------------------------------------------ presets
+    def _refresh_presets(self) -> None:
+        from ..io.presets import list_presets, user_preset_names
+        names = list_presets()
+        self.presets.set_presets(names, set(user_preset_names()))
+        self.presets.select(self.edit.preset)
+        if self.session is not None:
+            self._preset_job = self.worker.submit("presets", "presets", names=names, max_side=120,
+                                                  session=self.session)
+
+    def save_preset(self, name: str | None = None) -> None:
+        from ..core import registry
+        from ..io.presets import save_user_preset
+        if not name:
+            name, ok = QInputDialog.getText(self, "Save preset", "Preset name:")
+            if not ok or not name.strip():
+                return
+        visible = registry.params()
+        settings = {k: v for k, v in self.edit.settings().items() if k in visible}
+        try:
+            save_user_preset(name.strip(), settings)
+        except (ValueError, OSError) as e:
+            self._error(str(e))
+            return
+        self.statusBar().showMessage(f"Saved preset {name}", 4000)
+        self._refresh_presets()
+
+    # ------------------------------------------------------------------ sidecar
+    def save_sidecar(self) -> None:
+        """Write the edit next to the photo (atomic). Unedited photos get none (an old one
+        is updated to the unedited state so reopening matches)."""
+        if self.session is None or self.path is None:
+            return
+        from ..io.sidecar import sidecar_path, write_sidecar
+        if self.edit.is_unedited() and not sidecar_path(self.path).exists():
+            return
+        try:
+            write_sidecar(self.path, self.edit.to_json(), {"name": self.path.name, "size": list(self.session.size)})
+        except (OSError, ValueError) as e:
+            self._error(f"could not save the edit of {self.path.name}: {e}")
+
+    def _update_title(self, *_: Any) -> None:
+        name = self.path.name if self.path else ""
+        self.setWindowTitle(f"{name} — Kolors" if name else "Kolors")
+
+    # ------------------------------------------------------------------ copy / paste
+    def copy_settings(self) -> None:
+        self._clipboard = self.edit.to_json()
+        QGuiApplication.clipboard().setText(json.dumps({"kolors_edit": self._clipboard}))
+        self.statusBar().showMessage("Settings copied", 3000)
+
+    def paste_settings(self) -> None:
+        data = self._clipboard
+        if data is None:
+            try:
+                data = json.loads(QGuiApplication.clipboard().text())["kolors_edit"]
+            except (ValueError, KeyError, TypeError):
+                self.statusBar().showMessage("No Kolors settings on the clipboard", 3000)
+                return
+        try:
+            pasted = Edit.from_json(data)
+        except ValueError as e:
+            self._error(f"cannot paste settings: {e}")
+            return
+        pasted.task_result = {}          # a task's values belong to its photo: re-analysed
+        targets = [p for p in self.filmstrip.selected_paths() if self.path is None or Path(p) != self.path]
+        from ..io.sidecar import write_sidecar
+        for p in targets:
+            try:
+                write_sidecar(p, pasted.to_json())
+            except (OSError, ValueError) as e:
+                self._error(f"could not paste onto {p}: {e}")
+        if self.session is not None and (not targets or str(self.path) in self.filmstrip.selected_paths()
+                                         or len(self.filmstrip.selected_paths()) <= 1):
+            keep = self.edit.copy()
+            keep.preset, keep.params, keep.intensity = pasted.preset, dict(pasted.params), pasted.intensity
+            keep.reference = pasted.reference or keep.reference
+            if pasted.task != keep.task:
+                keep.task, keep.task_result = None, {}
+            self.apply_edit(keep, "Paste settings")
+            if pasted.task and pasted.task != self.edit.task:
+                self.run_task(pasted.task)
+        self.statusBar().showMessage(f"Settings pasted{f' onto {len(targets)} photos' if targets else ''}", 3000)
+
+    # ------------------------------------------------------------------ export
+    def export_dialog(self) -> None:
+        if self.session is None:
+            return
+        dlg = ExportDialog(self, self.path.parent)
+        if dlg.exec():
+            try:
+                o = dlg.options()
+            except ValueError as e:
+                self._error(str(e))
+                return
+            self.export(o)
+
+    def export(self, options: ExportOptions, dst: Path | None = None) -> int:
+        """Export the open photo at full resolution (or ``options.long_side``); returns
+        the job id (progress dialog with cancel)."""
+        dst = dst or options.destination(self.path, 1, self.edit.preset, self.edit.task)
+        return self._start_export([(self.session, self.edit.settings(), str(dst))], options)
+
+    def batch_export_dialog(self) -> None:
+        paths = self.filmstrip.selected_paths() or ([str(self.path)] if self.path else [])
+        if not paths:
+            return
+        dlg = ExportDialog(self, Path(paths[0]).parent, len(paths))
+        if dlg.exec():
+            try:
+                o = dlg.options()
+            except ValueError as e:
+                self._error(str(e))
+                return
+            self.batch_export(paths, o)
+
+    def batch_export(self, paths: list[str], options: ExportOptions) -> int | None:
+        """Export ``paths``, each with the edit of its sidecar (the open one with its
+        current edit)."""
+        from ..io.sidecar import read_sidecar
+        self.save_sidecar()
+        items = []
+        for n, p in enumerate(paths, 1):
+            if self.path is not None and Path(p) == self.path:
+                edit: Any = self.edit.copy()
+            else:
+                res = read_sidecar(p)
+                if res.warning:
+                    self._error(res.warning, title="Edit sidecar")
+                try:
+                    edit = Edit.from_json(res.edit) if res.edit else Edit()
+                except ValueError as e:
+                    self._error(f"{p}: {e}; exported unedited")
+                    edit = Edit()
+            items.append((p, edit, str(options.destination(p, n, edit.preset, edit.task))))
+        return self._start_export(items, options)
+
+    def _start_export(self, items: list, options: ExportOptions) -> int:
+        try:
+            options.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            self._error(f"cannot create the export folder {options.folder}: {e}")
+            return 0
+        job = self.worker.submit("export", "export", items=items, quality=options.quality, bits=options.bits,
+                                 long_side=options.long_side)
+        dlg = QProgressDialog("Exporting…", "Cancel", 0, 1000, self)
+        dlg.setWindowTitle("Export")
+        dlg.setMinimumDuration(0)
+        dlg.setAutoClose(False)
+        dlg.setAutoReset(False)
+        dlg.setWindowModality(Qt.WindowModality.NonModal)
+        dlg.canceled.connect(lambda: self.cancel_export(job))
+        dlg.show()
+        self._export_jobs[job] = {"dialog": dlg, "items": items, "progress": 0.0, "written": None}
+        return job
+
+    def cancel_export(self, job: int) -> None:
+        self.worker.cancel(job)
+        st = self._export_jobs.get(job)
+        if st:
+            st["dialog"].setLabelText("Cancelling…")
+
+    def _on_progress(self, job: int, frac: float, text: str) -> None:
+        st = self._export_jobs.get(job)
+        if st is None:
+            return
+        st["progress"] = frac
+        st["dialog"].setValue(int(frac * 1000))
+        st["dialog"].setLabelText(text)
+
+    def _finish_export(self, job: int) -> dict | None:
+        st = self._export_jobs.pop(job, None)
+        if st is not None:
+            d = st["dialog"]
+            d.blockSignals(True)
+            d.close()
+            d.deleteLater()
+        return st
+
+    def _on_exported(self, job: int, written: list) -> None:
+        st = self._finish_export(job)
+        self.last_export = (job, [Path(p) for p in written])
+        if st is not None:
+            self.statusBar().showMessage(f"Exported {len(written)} file{'s' if len(written) != 1 else ''}: "
+                                         f"{', '.join(Path(p).name for p in written[:3])}", 6000)
+
+    def _on_cancelled(self, job: int) -> None:
+        if self._finish_export(job) is not None:
+            self.last_export = (job, None)
+            self.statusBar().showMessage("Export cancelled: nothing was written", 5000)
+
+    # ------------------------------------------------------------------ errors
+    def _on_failed(self, job: int, lane: str, message: str) -> None:
+        if lane == "export":
+            self._finish_export(job)
+            self.last_export = (job, None)
+        if lane == "preview" and job != self._preview_job:
+            return
+        titles = {"open": "Cannot open", "export": "Export failed", "analyse": "Task failed",
+                  "pick": "White balance picker"}
+        self._error(message, titles.get(lane, "Error"))
+
+    def _error(self, message: str, title: str = "Kolors") -> None:
+        """A non-blocking dialog; the window stays usable."""
+        self.last_error = message
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.finished.connect(lambda _r, b=box: self.dialogs.remove(b) if b in self.dialogs else None)
+        self.dialogs.append(box)
+        box.open()
+        self.statusBar().showMessage(message, 8000)
+
+    def _about(self) -> None:
+        from .. import __version__
+        QMessageBox.about(self, "Kolors", f"Kolors {__version__}\nColour grading with a learned, self-supervised "
+                                          f"colour enhancer.\nDevice: {self.worker.device_name}")
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self._save_timer.stop()
+        self.save_sidecar()
+        self.worker.stop()
+        super().closeEvent(event)

@@ -1,0 +1,334 @@
+"""The render worker: one QThread that owns the torch device and does every render.
+
+The GUI thread never runs torch or pixel maths; it posts requests here and gets results
+back as queued signals. Requests travel in *lanes* (``open``, ``analyse``, ``pick``,
+``preview``, ``region``, ``export``, ``presets``, ``film``). Each request gets a job id;
+in a superseding lane (everything but ``export``) a newer request replaces a waiting
+one, and a render in progress polls ``should_cancel`` between bands/tiles and stops when
+a newer request of its lane has arrived — a dragged slider renders the latest state, not
+every state. Previews come coarse first (a 33³ table at half size), then fine in bands,
+then the scopes. Exceptions become the ``failed`` signal; the thread keeps running.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtGui import QImage
+
+__all__ = ["RenderWorker", "Request", "to_qimage"]
+
+log = logging.getLogger("kolors.gui.worker")
+
+#: lanes in priority order
+LANES = ("open", "analyse", "pick", "preview", "region", "export", "presets", "film")
+_QUEUED = {"export"}
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    """``H×W×3`` uint8 → a QImage (RGB888) owning its own copy of the bytes.
+
+    The image is allocated by Qt and filled through its buffer (constructing a QImage
+    over a Python buffer trips reference-counting bugs of some PySide6 releases)."""
+    h, w = rgb.shape[:2]
+    img = QImage(w, h, QImage.Format.Format_RGB888)
+    bpl = img.bytesPerLine()
+    buf = np.frombuffer(img.bits(), np.uint8, count=bpl * h).reshape(h, bpl)
+    buf[:, :3 * w] = np.asarray(rgb, np.uint8).reshape(h, 3 * w)
+    return img
+
+
+@dataclass
+class Request:
+    lane: str
+    kind: str
+    args: dict[str, Any] = field(default_factory=dict)
+    job: int = 0
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class RenderWorker(QObject):
+    """Lives on its own QThread (see :meth:`start`). Signals carry the job id first."""
+
+    opened = Signal(int, object)              # job, info dict (session, size, format, ...)
+    analysed = Signal(int, object)            # job, {'task', 'result'}
+    picked = Signal(int, object)              # job, {'temperature', 'tint'}
+    original = Signal(int, object, int)       # job, QImage of the unedited proxy render, max_side
+    coarse = Signal(int, object, int)         # job, QImage (half the proxy's size), max_side
+    band = Signal(int, int, object, int)      # job, y, QImage rows, max_side
+    fine = Signal(int, object, object, float)  # job, numpy uint8 preview, Scopes, milliseconds
+    tile = Signal(int, object, object, object)  # job, (x, y, w, h), QImage after, QImage before
+    progress = Signal(int, float, str)        # job, fraction, text
+    exported = Signal(int, object)            # job, list of written paths
+    cancelled = Signal(int)
+    presetThumb = Signal(int, str, object)    # job, preset name, QImage
+    filmThumb = Signal(int, str, object)      # job, path, QImage
+    failed = Signal(int, str, str)            # job, lane, message
+    message = Signal(str)
+
+    def __init__(self, enhancer_factory: Callable[[], Any]):
+        super().__init__()
+        self._factory = enhancer_factory
+        self.enhancer: Any = None
+        self.session: Any = None
+        self.display_icc: bytes | None = None
+        self._cv = threading.Condition()
+        self._pending: dict[str, list[Request]] = {k: [] for k in LANES}
+        self._latest: dict[str, int] = {k: 0 for k in LANES}
+        self._cancel_export: set[int] = set()
+        self._ids = itertools.count(1)
+        self._stop = False
+        self.thread = QThread()
+        self.thread.setObjectName("kolors-render")
+        self.moveToThread(self.thread)
+        self.thread.started.connect(self._loop)
+        self.device_name = ""
+        self.ready = threading.Event()
+
+    # ------------------------------------------------------------------ GUI side
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self, wait_ms: int = 10000) -> None:
+        with self._cv:
+            self._stop = True
+            for lane in LANES:
+                self._latest[lane] += 1_000_000
+            self._cancel_export.update(r.job for r in self._pending["export"])
+            self._cv.notify_all()
+        self.thread.quit()
+        self.thread.wait(wait_ms)
+
+    def submit(self, lane: str, kind: str, **args: Any) -> int:
+        """Queue a request (thread-safe); returns its job id."""
+        job = next(self._ids)
+        req = Request(lane, kind, args, job)
+        with self._cv:
+            if lane in _QUEUED:
+                self._pending[lane].append(req)
+            else:
+                self._pending[lane] = [req]
+                self._latest[lane] = job
+            self._cv.notify_all()
+        return job
+
+    def cancel(self, job: int) -> None:
+        with self._cv:
+            self._cancel_export.add(job)
+            self._pending["export"] = [r for r in self._pending["export"] if r.job != job]
+
+    def drop(self, lane: str) -> None:
+        """Forget waiting requests of ``lane`` and stop its running one."""
+        with self._cv:
+            self._pending[lane] = []
+            self._latest[lane] = next(self._ids)
+
+    def busy(self) -> bool:
+        with self._cv:
+            return any(self._pending[k] for k in LANES)
+
+    # ------------------------------------------------------------------ worker side
+    @Slot()
+    def _loop(self) -> None:
+        try:
+            self.enhancer = self._factory()
+            self.device_name = self.enhancer.device_name
+        except Exception as e:  # noqa: BLE001 - shown to the person, the thread stays
+            self.failed.emit(0, "open", f"cannot start the render engine: {e}")
+        self.ready.set()
+        while True:
+            with self._cv:
+                while not self._stop and not any(self._pending[k] for k in LANES):
+                    self._cv.wait(0.5)
+                if self._stop:
+                    return
+                lane = next(k for k in LANES if self._pending[k])
+                req = self._pending[lane].pop(0)
+            t0 = time.perf_counter()
+            try:
+                log.debug("job %d %s/%s starts", req.job, req.lane, req.kind)
+                getattr(self, "_do_" + req.kind)(req)
+                log.debug("job %d done in %.0f ms", req.job, (time.perf_counter() - t0) * 1000)
+            except _Cancelled:
+                if req.lane == "export":
+                    self.cancelled.emit(req.job)
+            except Exception as e:  # noqa: BLE001 - every failure becomes a dialog
+                from ..engine.render import Cancelled
+                if isinstance(e, Cancelled):
+                    if req.lane == "export":
+                        self.cancelled.emit(req.job)
+                    continue
+                msg = " ".join((str(e) or type(e).__name__).split())
+                if not isinstance(e, (ValueError, OSError)):
+                    traceback.print_exc()
+                self.failed.emit(req.job, req.lane, msg)
+
+    def _stale(self, req: Request) -> Callable[[], bool]:
+        if req.lane == "export":
+            return lambda: req.job in self._cancel_export or self._stop
+        return lambda: self._latest[req.lane] != req.job or self._stop
+
+    def _yield(self, req: Request, rest: list) -> bool:
+        """For background lanes: when work of a more urgent lane waits, put the rest of
+        this request back (unless superseded) and return True so the caller stops."""
+        with self._cv:
+            urgent = any(self._pending[k] for k in LANES[:LANES.index(req.lane)])
+            if not urgent:
+                return False
+            if self._latest[req.lane] == req.job and not self._pending[req.lane]:
+                self._pending[req.lane] = [Request(req.lane, req.kind, {**req.args, req.args["_key"]: rest}, req.job)]
+            return True
+
+    def _check(self, req: Request) -> None:
+        if self._stale(req)():
+            raise _Cancelled()
+
+    def _display(self, rgb: np.ndarray) -> QImage:
+        from ..engine.display import to_display
+        return to_qimage(to_display(rgb, self.display_icc))
+
+    # ------------------------------------------------------------------ jobs
+    def _do_open(self, req: Request) -> None:
+        from ..engine.session import PhotoSession
+        if self.enhancer is None:
+            raise RuntimeError("the render engine did not start")
+        t0 = time.perf_counter()
+        session = PhotoSession(self.enhancer, req.args["path"])
+        self.session = session
+        self.opened.emit(req.job, {"session": session, "path": session.path, "size": session.size,
+                                   "format": session.format, "bits": session.bits, "raw": session.is_raw,
+                                   "ms": (time.perf_counter() - t0) * 1000})
+
+    def _session(self, req: Request):
+        s = req.args.get("session") or self.session
+        if s is None:
+            raise ValueError("no photo is open")
+        return s
+
+    def _do_analyse(self, req: Request) -> None:
+        s = self._session(req)
+        result = s.analyse(req.args["task"], req.args.get("reference"))
+        self._check(req)
+        self.analysed.emit(req.job, {"task": req.args["task"], "result": result, "session": s})
+
+    def _do_pick(self, req: Request) -> None:
+        s = self._session(req)
+        self.picked.emit(req.job, s.pick_white(req.args["rect"], req.args["settings"]))
+
+    def _do_preview(self, req: Request) -> None:
+        s = self._session(req)
+        settings, side = req.args["settings"], int(req.args["max_side"])
+        stale = self._stale(req)
+        t0 = time.perf_counter()
+        if req.args.get("original"):
+            self.original.emit(req.job, self._display(s.original(side)), side)
+        if req.args.get("coarse", True):
+            c = s.render_preview(settings, side, coarse=True, should_cancel=stale)
+            self._check(req)
+            self.coarse.emit(req.job, self._display(c), side)
+
+        def on_band(y: int, rows: np.ndarray) -> None:
+            if not stale():
+                self.band.emit(req.job, y, self._display(rows), side)
+
+        out = s.render_preview(settings, side, on_band=on_band, should_cancel=stale)
+        self._check(req)
+        from ..core.scopes import compute_scopes
+        scopes = compute_scopes(out)
+        self.fine.emit(req.job, out, scopes, (time.perf_counter() - t0) * 1000)
+
+    def _do_region(self, req: Request) -> None:
+        s = self._session(req)
+        settings = req.args["settings"]
+        stale = self._stale(req)
+        for rect in req.args["tiles"]:
+            self._check(req)
+            after = s.render_region(settings, rect, should_cancel=stale)
+            before = s.render_region({}, rect, should_cancel=stale)
+            self._check(req)
+            self.tile.emit(req.job, rect, self._display(after), self._display(before))
+
+    def _do_export(self, req: Request) -> None:
+        """args: items = [(session_or_path, settings_or_Edit, dst)], quality, bits, long_side."""
+        from ..engine.session import Edit, PhotoSession
+        items = req.args["items"]
+        stale = self._stale(req)
+        written: list[Path] = []
+        errors: list[str] = []
+        n = len(items)
+        for i, (src, settings, dst) in enumerate(items):
+            if stale():
+                raise _Cancelled()
+            name = Path(dst).name
+            self.progress.emit(req.job, i / n, f"Exporting {name} ({i + 1}/{n})")
+
+            def prog(f: float, i=i, name=name) -> None:
+                self.progress.emit(req.job, (i + f) / n, f"Exporting {name} ({i + 1}/{n})")
+            try:
+                session = src if isinstance(src, PhotoSession) else PhotoSession(self.enhancer, src)
+                if isinstance(settings, Edit):        # a sidecar's edit: a pasted task is analysed here
+                    edit = settings.copy()
+                    if edit.task and not edit.task_result:
+                        edit.task_result = session.analyse(edit.task, edit.reference)
+                    settings = edit.settings()
+                written.append(session.export(dst, settings, quality=req.args.get("quality", 95),
+                                              bits=req.args.get("bits"), long_side=req.args.get("long_side"),
+                                              on_progress=prog, should_cancel=stale))
+            except Exception as e:  # noqa: BLE001 - one bad photo does not stop a batch
+                from ..engine.render import Cancelled
+                if isinstance(e, Cancelled) or stale():
+                    raise _Cancelled() from e
+                if n == 1:
+                    raise
+                errors.append(f"{src if not isinstance(src, PhotoSession) else src.path}: {e}")
+        self.progress.emit(req.job, 1.0, "Done")
+        if errors:
+            self.failed.emit(req.job, "export", f"{len(errors)} of {n} photos failed: " + "; ".join(errors))
+        self.exported.emit(req.job, written)
+
+    def _do_presets(self, req: Request) -> None:
+        from ..io.presets import get_preset
+        s = self._session(req)
+        side = int(req.args.get("max_side", 160))
+        req.args["_key"] = "names"
+        names = list(req.args["names"])
+        for i, name in enumerate(names):
+            self._check(req)
+            if self._yield(req, names[i:]):
+                return
+            try:
+                settings = get_preset(name).settings
+                img = s.render_preview(settings, side, lut_size=17, should_cancel=self._stale(req))
+            except Exception as e:  # noqa: BLE001 - a broken user preset gets no thumbnail
+                from ..engine.render import Cancelled
+                if isinstance(e, Cancelled):
+                    raise _Cancelled() from e
+                self.message.emit(f"preset {name}: {e}")
+                continue
+            self.presetThumb.emit(req.job, name, self._display(img))
+
+    def _do_film(self, req: Request) -> None:
+        from ..engine.thumbs import file_thumbnail
+        req.args["_key"] = "paths"
+        paths = list(req.args["paths"])
+        for i, path in enumerate(paths):
+            self._check(req)
+            if self._yield(req, paths[i:]):
+                return
+            try:
+                arr = file_thumbnail(path, int(req.args.get("max_side", 128)))
+            except Exception as e:  # noqa: BLE001 - an unreadable file gets a placeholder
+                self.message.emit(f"{path}: {e}")
+                continue
+            self.filmThumb.emit(req.job, str(path), to_qimage(arr))
