@@ -51,7 +51,7 @@ from ..core.lut import apply_lut_u8
 from ..core.pipeline import Plan
 from ..errors import InputError
 from . import tasks as T
-from .render import thumb_linear
+from .render import RenderOptions, render_array, thumb_linear
 
 log = logging.getLogger("kolors.video")
 
@@ -221,6 +221,14 @@ class VideoPipeline:
         self.frames = 0
         self.cuts: list[int] = []
 
+    def warm_up(self, size: tuple[int, int]) -> None:
+        """Grade one mid-grey frame of ``size`` (width, height) and forget it: loads the
+        model, bakes a preset's table and compiles the kernels before a live source's
+        first frame arrives."""
+        w, h = size
+        self.process_rgb(np.full((max(1, h), max(1, w), 3), 118, np.uint8))
+        self.reset()
+
     def _base_settings(self) -> dict[str, Any]:
         if self._base is None:
             self._base = self.enhancer.resolve_settings(None, None, preset=self.preset)
@@ -337,11 +345,15 @@ class VideoPipeline:
             return rgb.copy()
         if plan.pointwise_only:  # as render_array's integer path
             return apply_lut_u8(np.ascontiguousarray(rgb), plan.stages[0].lut, encoded=True)
-        if self.use_jit and enh.device.type == "cpu":
+        if not self.use_jit:
+            return enh.render(np.ascontiguousarray(rgb), settings)
+        if enh.device.type == "cpu":
             from .video_kernel import fusable, fused_apply
             if fusable(plan):
                 return fused_apply(rgb, plan)
-        return enh.render(np.ascontiguousarray(rgb), settings)
+        opts = RenderOptions(device=enh.device, tile_size=enh.mem_optim["tile_size"],
+                             half_precision=enh.half_precision)
+        return render_array(np.ascontiguousarray(rgb), plan, None, opts)
 
     def _video_plan(self, settings: Mapping[str, Any]) -> Plan:
         """A plan whose colour stage bakes at :attr:`lut_size` when a task changes the
@@ -606,6 +618,11 @@ def run_live(source: str, pipeline: VideoPipeline, *, on_frame: Callable[[np.nda
     reader = VideoReader(source, timeout=timeout)
     if on_start is not None:
         on_start(reader)
+    try:
+        pipeline.warm_up((reader.width, reader.height))
+    except BaseException:
+        reader.close()
+        raise
     if pace is None:
         pace = not (str(source).isdigit() or str(source).startswith("/dev/"))
     pipeline.reset()

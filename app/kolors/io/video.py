@@ -279,6 +279,11 @@ class VideoWriter:
             self._pending = None
             if audio_from is not None:
                 self._open_audio(audio_from)
+            try:  # opens the encoder and writes the header now: bad settings fail before any grading
+                self.container.start_encoding()
+            except Exception as e:  # noqa: BLE001
+                raise InputError(f"{self.path}: cannot encode {codec} {self.stream.pix_fmt} {width}×{height} "
+                                 f"({_short(e)})") from None
         except BaseException:
             self.abort()
             raise
