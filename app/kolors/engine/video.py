@@ -227,6 +227,13 @@ class VideoPipeline:
         first frame arrives."""
         w, h = size
         self.process_rgb(np.full((max(1, h), max(1, w), 3), 118, np.uint8))
+        if self.task is None:  # a fixed colour-only grade: its 256³ table pays off over a video
+            from ..core.lut import DIRECT_MIN_PIXELS, direct_table_u8
+            settings = {**self._base_settings(), **self.params}
+            plan = self._video_plan(settings) if self.use_jit else self.enhancer.plan(settings)
+            out = self.output_res or (w, h)
+            if not plan.is_identity and plan.pointwise_only and out[0] * out[1] >= DIRECT_MIN_PIXELS:
+                direct_table_u8(plan.stages[0].lut, encoded=True)
         self.reset()
 
     def _base_settings(self) -> dict[str, Any]:
@@ -484,7 +491,8 @@ def _prefetch(it: Iterator[Any], size: int) -> Iterator[Any]:
 @dataclass
 class TranscodeStats:
     frames: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0        # decode + grade + encode of all frames (after the warm-up)
+    warm_up: float = 0.0        # model load/bake/compile on a grey frame, before the first frame
     cuts: list[int] = field(default_factory=list)
 
     @property
@@ -507,9 +515,13 @@ def transcode(src: str | Path, dst: str | Path, pipeline: VideoPipeline, *, code
     w, h = pipeline.output_res or (reader.width, reader.height)
     writer = None
     if write:
-        writer = VideoWriter(dst, w, h, reader.fps, reader.time_base, codec=codec, crf=crf, pix_fmt=pix_fmt,
-                             preset=preset, threads=threads, audio_from=src if keep_audio else None, protect=src)
-    pipeline.reset()
+        try:
+            writer = VideoWriter(dst, w, h, reader.fps, reader.time_base, codec=codec, crf=crf, pix_fmt=pix_fmt,
+                                 preset=preset, threads=threads, audio_from=src if keep_audio else None,
+                                 protect=src)
+        except BaseException:
+            reader.close()
+            raise
     stats = TranscodeStats()
     t0 = time.perf_counter()
     wq: queue.Queue = queue.Queue(maxsize=max(2, pipeline.frame_batch * 2))
@@ -529,6 +541,10 @@ def transcode(src: str | Path, dst: str | Path, pipeline: VideoPipeline, *, code
     enc = threading.Thread(target=encode, name="kolors-encode", daemon=True)
     enc.start()
     try:
+        t = time.perf_counter()
+        pipeline.warm_up((reader.width, reader.height))
+        stats.warm_up = time.perf_counter() - t
+        t0 = time.perf_counter()
         frames = _prefetch(iter(reader), pipeline.buffer_size)
         batch: list[Any] = []
 
