@@ -194,11 +194,21 @@ class ControlsPanel(QWidget):
         lay.addWidget(tbox)
         self.groups["tasks"] = tbox
         # ---- parameters by group
+        sections: list[tuple[str, str, list]] = []
         for group, ops in registry.iter_groups():
-            rows = [(n, p) for op in ops for n, p in op.params.items() if not p.hidden]
-            if not rows:
-                continue
-            g = _Group(GROUP_LABELS.get(group, group.title()))
+            for op in ops:
+                rows = [(n, p) for n, p in op.params.items() if not p.hidden]
+                if not rows:
+                    continue
+                # operations with many parameters (HSL) get a section of their own
+                key = op.name if len(rows) > 6 else group
+                label = (op.label or op.name.upper()) if len(rows) > 6 else GROUP_LABELS.get(group, group.title())
+                if sections and sections[-1][0] == key:
+                    sections[-1][2].extend(rows)
+                else:
+                    sections.append((key, label, list(rows)))
+        for group, title, rows in sections:
+            g = _Group(title)
             for r, (name, p) in enumerate(rows):
                 label = _ResetLabel(p.label or name.replace("_", " "))
                 label.setToolTip(f"{name}: {p.help}" if p.help else name)
@@ -212,7 +222,7 @@ class ControlsPanel(QWidget):
                 self.widgets[name] = w
             lay.addWidget(g)
             self.groups[group] = g
-            if group in ("industrial", "effects", "task"):
+            if group in ("industrial", "effects", "task", "hsl"):
                 g.button.setChecked(False)
         lay.addStretch(1)
 

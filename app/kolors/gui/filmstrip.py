@@ -20,7 +20,10 @@ class Filmstrip(QListWidget):
         self.setFlow(QListWidget.Flow.LeftToRight)
         self.setWrapping(False)
         self.setIconSize(QSize(96, 72))
-        self.setFixedHeight(118)
+        self.setFixedHeight(100)
+        self.setGridSize(QSize(104, 80))
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.setMovement(QListWidget.Movement.Static)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
@@ -35,7 +38,7 @@ class Filmstrip(QListWidget):
         self.clear()
         self.items = {}
         for p in paths:
-            it = QListWidgetItem(p.name)
+            it = QListWidgetItem()      # the name is the tooltip: thumbnails only, like a filmstrip
             it.setData(Qt.ItemDataRole.UserRole, str(p))
             it.setToolTip(str(p))
             blank = QPixmap(96, 72)

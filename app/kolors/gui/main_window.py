@@ -64,6 +64,10 @@ class MainWindow(QMainWindow):
     def __init__(self, model_type: str = "general", device: str = "auto",
                  enhancer_factory: Callable[[], Any] | None = None, display_icc: bytes | None = None):
         super().__init__()
+        import sys
+        # the render worker hands the GIL back every 2 ms (default 5): the GUI thread
+        # stays responsive while the worker runs Python between its torch/numba calls
+        sys.setswitchinterval(0.002)
         self.setWindowTitle("Kolors")
         self.resize(1500, 950)
         from ..engine.enhancer import Enhancer
@@ -86,6 +90,8 @@ class MainWindow(QMainWindow):
         self._proxy_scale = 1.0
         self._partial: QImage | None = None
         self._analyse_job = 0
+        self._fine_job = -1
+        self._shown_job = 0
         self._pick_job = 0
         self._preset_job = 0
         self._export_jobs: dict[int, dict] = {}
@@ -110,11 +116,12 @@ class MainWindow(QMainWindow):
         from ..engine.tasks import task_names
         self.viewer = Viewer()
         self.filmstrip = Filmstrip()
-        centre = QSplitter(Qt.Orientation.Vertical)
-        centre.addWidget(self.viewer)
-        centre.addWidget(self.filmstrip)
-        centre.setStretchFactor(0, 1)
-        centre.setCollapsible(0, False)
+        centre = QWidget()
+        lay = QVBoxLayout(centre)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.viewer, 1)
+        lay.addWidget(self.filmstrip)
         self.setCentralWidget(centre)
         self.controls = ControlsPanel(task_names())
         scroll = QScrollArea()
@@ -135,7 +142,8 @@ class MainWindow(QMainWindow):
         ldock = QDockWidget("Presets and scopes", self)
         ldock.setObjectName("presets")
         ldock.setWidget(left)
-        ldock.setMinimumWidth(300)
+        ldock.setMinimumWidth(260)
+        QTimer.singleShot(0, lambda: self.resizeDocks([ldock, dock], [300, 360], Qt.Orientation.Horizontal))
         ldock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, ldock)
         # status bar
@@ -303,6 +311,7 @@ class MainWindow(QMainWindow):
             self._analyse_job = self.worker.submit("analyse", "analyse", task=edit.task, reference=edit.reference,
                                                    session=self.session)
         self.request_preview()
+        self._shown_job = self._preview_job      # nothing older (another photo's) is shown now
         self._refresh_presets()
 
     # ------------------------------------------------------------------ edit state
@@ -432,11 +441,17 @@ class MainWindow(QMainWindow):
         self._preview_job = self.worker.submit("preview", "preview", settings=settings, max_side=side,
                                                original=original, session=self.session)
         self._requested[self._preview_job] = time.perf_counter()
+        while len(self._requested) > 256:
+            self._requested.pop(next(iter(self._requested)))
         self._preview_settings = settings
         if original:
             self._orig_side = side
         self.viewer.clear_tiles()
         self._view_timer.start()
+
+    def preview_is_current(self) -> bool:
+        """True when the last finished preview is of the current edit (nothing pending)."""
+        return self.session is not None and self._fine_job == self._preview_job
 
     def _on_original(self, job: int, img: QImage, side: int) -> None:
         if side == self._proxy_side:
@@ -449,8 +464,10 @@ class MainWindow(QMainWindow):
             self.painted.append((job, stage, time.perf_counter() - t))
 
     def _on_coarse(self, job: int, img: QImage, side: int) -> None:
-        if job != self._preview_job:
+        # the newest finished state is shown even if a newer one is being rendered
+        if job < self._shown_job or side != self._proxy_side:
             return
+        self._shown_job = job
         self._partial = None
         self.viewer.after_partial = None
         self.viewer.after = img
@@ -486,11 +503,12 @@ class MainWindow(QMainWindow):
         self._mark(job, "fine")
         self.last_preview = arr
         self.last_preview_settings = self._preview_settings
+        self._fine_job = job
         self._proxy_scale = arr.shape[1] / max(1, self.session.size[0])
+        self._shown_job = job
         self.render_ms = ms
         self.time_label.setText(f"Render {ms:.0f} ms")
         self.scopes.set_scopes(scopes)
-        self._requested.pop(job, None)
 
     def _view_settled(self) -> None:
         v = self.viewer

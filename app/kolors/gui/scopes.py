@@ -56,8 +56,8 @@ class ScopesPanel(QWidget):
             # display scaling: log of counts, brightest 1 % saturating
             img = np.log1p(arr.astype(np.float32))
             hi = max(1e-6, float(np.percentile(img[img > 0], 99)) if (img > 0).any() else 1.0)
-            item.setImage(np.clip(img / hi, 0, 1)[::-1] if item is self.images[0] else np.clip(img / hi, 0, 1)[::-1],
-                          levels=(0, 1), lut=_GREEN)
+            # pyqtgraph's y axis points up: row 0 (black / Cr = -0.5) is drawn at the bottom
+            item.setImage(np.clip(img / hi, 0, 1), levels=(0, 1), lut=_GREEN)
 
 
 _GREEN = np.stack([np.linspace(0, 170, 256), np.linspace(0, 255, 256), np.linspace(0, 170, 256)], 1).astype(np.uint8)

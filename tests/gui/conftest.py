@@ -1,0 +1,33 @@
+"""GUI test helpers. Waiting runs a real QEventLoop (which releases the GIL while idle):
+``QTest.qWait`` — and so pytest-qt's ``waitUntil`` — keeps the GIL while it sleeps in
+PySide6, which starves the render worker thread 30-60×."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+
+@pytest.fixture
+def photos(tmp_path, kodak):
+    """Three Kodak photos copied into a folder of their own (sidecars go next to them)."""
+    d = tmp_path / "photos"
+    d.mkdir()
+    for p in kodak[:3]:
+        shutil.copy(p, d / p.name)
+    return sorted(d.iterdir())
+
+
+@pytest.fixture
+def window(qtbot):
+    from kolors.engine.enhancer import Enhancer
+    from kolors.gui.main_window import MainWindow
+    w = MainWindow(enhancer_factory=lambda: Enhancer(model_type="general", device="cpu",
+                                                     mem_optim={"tile_size": 128}))
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    yield w
+    w.close()

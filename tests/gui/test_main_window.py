@@ -1,0 +1,212 @@
+"""The desktop app driven like a person would, offscreen (pytest-qt): the issue's scripted
+run, the heartbeat during a full-resolution export, error dialogs."""
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+
+from kolors.io.images import read_image
+from kolors.io.sidecar import sidecar_path
+
+from gui_helpers import idle, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def _open(window, path):
+    window.open_path(path)
+    wait_until(lambda: window.path == path and window.last_preview is not None, 60, f"opening {path.name}")
+    idle(window)
+
+
+def _state(window):
+    return json.dumps(window.edit.to_json(), sort_keys=True)
+
+
+def test_scripted_session(window, photos, tmp_path):
+    src = photos[0]
+    before_bytes = src.read_bytes()
+    _open(window, src)
+    # an unedited photo: the after side is exactly the before side (the unedited render)
+    arr, scale = window.session.proxy(window._proxy_side)
+    assert np.array_equal(window.last_preview, arr)
+    assert window.viewer.before is not None and window.viewer.before.size() == window.viewer.after.size()
+    assert window.filmstrip.count() == 3
+    assert "CPU" in window.device_label.text()
+
+    # one slider through 200 values, as fast as the events come
+    sl = window.controls.widgets["exposure"]
+    sl.slider.setSliderDown(True)
+    positions = np.linspace(500, 700, 200).round().astype(int)
+    for pos in positions:
+        sl.slider.setValue(int(pos))
+        window.worker.thread.msleep(0)
+        from PySide6.QtWidgets import QApplication
+        QApplication.processEvents()
+    sl.slider.setSliderDown(False)
+    idle(window)
+    exposure = window.edit.params["exposure"]
+    assert exposure == pytest.approx(-5 + 10 * positions[-1] / 1000)
+    assert window.undo.count() == 1                      # the drag is one undo step
+    jobs = {j for j, _, _ in window.painted}
+    assert len(jobs) < 200                               # stale states were skipped, not all rendered
+    settings = window.edit.settings()
+    arr, scale = window.session.proxy(window._proxy_side)
+    expected = window.session.enhancer.render(arr, settings, out_dtype=np.uint8, scale=scale,
+                                              full_size=window.session.full_size)
+    assert np.array_equal(window.last_preview, expected)
+
+    window.apply_preset("cinema")
+    idle(window)
+    assert window.edit.preset == "cinema" and window.last_preview_settings["film_strength"] == 0.7
+    states = [_state(window)]
+    window._on_param("contrast", 0.3, False)
+    states.append(_state(window))
+    window._on_param("vibrance", 0.4, False)
+    states.append(_state(window))
+    idle(window)
+
+    # before/after modes, and the toggle key
+    for mode in ("split", "side", "toggle"):
+        window.viewer.set_mode(mode)
+        img = window.viewer.grab().toImage()
+        assert img.width() > 0
+    window.viewer.set_mode("split")
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    QTest.keyClick(window, Qt.Key.Key_Backslash)
+    assert window.viewer.mode == "toggle" and window.viewer.show_before
+    QTest.keyClick(window, Qt.Key.Key_Backslash)
+    assert not window.viewer.show_before
+
+    # undo three times, redo once
+    assert window.undo.count() == 4
+    window.undo.undo()
+    window.undo.undo()
+    window.undo.undo()
+    assert window.edit.preset is None and set(window.edit.params) == {"exposure"}
+    window.undo.redo()
+    assert _state(window) == states[0]
+    idle(window)
+    final = _state(window)
+
+    # close: the sidecar has the edit; reopen restores it
+    window.close()
+    assert json.loads(sidecar_path(src).read_text())["edit"] == json.loads(final)
+    from kolors.engine.enhancer import Enhancer
+    from kolors.gui.main_window import MainWindow
+    w2 = MainWindow(enhancer_factory=lambda: Enhancer(model_type="general", device="cpu",
+                                                      mem_optim={"tile_size": 128}))
+    w2.resize(1200, 800)
+    w2.show()
+    try:
+        _open(w2, src)
+        assert _state(w2) == final
+
+        # export at full resolution with progress: equal to `kolors enhance`
+        from kolors.gui.export_dialog import ExportOptions
+        prog = []
+        w2.worker.progress.connect(lambda job, f, t: prog.append(f))
+        opts = ExportOptions(tmp_path / "out", "{name}_graded", "PNG", 95, 8)
+        job = w2.export(opts)
+        wait_until(lambda: getattr(w2, "last_export", (0,))[0] == job, 120, "the export")
+        out = w2.last_export[1][0]
+        assert out == tmp_path / "out" / f"{src.stem}_graded.png"
+        assert prog and prog[-1] == 1.0
+        from kolors.cli import main
+        ref = tmp_path / "cli.png"
+        assert main(["enhance", str(src), "-o", str(ref), "--preset", "cinema", "--set", f"exposure={exposure!r}",
+                     "--model", "general"]) == 0
+        assert np.array_equal(read_image(out).data, read_image(ref).data)
+
+        # cancel an export midway: nothing at the destination
+        w2._on_param("local_contrast", True, False)       # a spatial grade renders tile by tile
+        seen = []
+
+        def cancel_once(job_id, frac, text):
+            if 0 < frac < 1 and not seen:
+                seen.append(frac)
+                w2.cancel_export(job_id)
+        w2.worker.progress.connect(cancel_once)
+        opts2 = ExportOptions(tmp_path / "out2", "{name}", "TIFF", 95, 16)
+        job2 = w2.export(opts2)
+        wait_until(lambda: getattr(w2, "last_export", (0,))[0] == job2, 120, "the cancelled export")
+        assert w2.last_export[1] is None and seen
+        assert list((tmp_path / "out2").iterdir()) == []
+
+        # a corrupt file: a dialog, the window alive with its photo
+        bad = tmp_path / "broken.jpg"
+        bad.write_bytes(b"\xff\xd8\xff\xe0 this is not a JPEG")
+        w2.open_path(bad)
+        wait_until(lambda: "broken.jpg" in w2.last_error, 60, "the error dialog")
+        assert w2.dialogs and w2.dialogs[-1].isVisible()
+        assert w2.isVisible() and w2.path == src
+        w2._on_param("exposure", 0.1, False)
+        idle(w2)
+    finally:
+        w2.close()
+    assert src.read_bytes() == before_bytes                # the original is never written
+
+
+def test_heartbeat_during_full_resolution_export(window, data_dir, tmp_path):
+    """The GUI thread is never blocked for more than 50 ms while the worker exports."""
+    import shutil
+    src = tmp_path / "flower.png"
+    shutil.copy(data_dir / "photos" / "imagecompression_info" / "flower_foveon.png", src)
+    _open(window, src)
+    window._on_param("local_contrast", True, False)
+    window._on_param("exposure", 0.3, False)
+    idle(window)
+    from kolors.gui.export_dialog import ExportOptions
+    beats = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: beats.append(time.perf_counter()))
+    timer.start(5)
+    job = window.export(ExportOptions(tmp_path / "out", "{name}", "TIFF", 95, 16))
+    wait_until(lambda: getattr(window, "last_export", (0,))[0] == job, 300, "the export")
+    timer.stop()
+    assert window.last_export[1], window.last_error
+    gaps = np.diff(beats) * 1000
+    assert len(gaps) > 20
+    assert gaps.max() <= 50, f"GUI thread blocked {gaps.max():.0f} ms (p99 {np.percentile(gaps, 99):.0f} ms)"
+
+
+def test_corrupt_sidecar_is_set_aside_with_a_warning(window, photos):
+    sc = sidecar_path(photos[1])
+    sc.write_text("{ not json")
+    _open(window, photos[1])
+    assert "set aside" in window.last_error and window.dialogs
+    assert not sc.exists() and list(photos[1].parent.glob("*.corrupt-*"))
+    assert window.edit.is_unedited()
+
+
+def test_auto_puts_the_model_values_on_the_sliders_and_picker(window, photos):
+    _open(window, photos[2])
+    window.run_task("color_correction")
+    wait_until(lambda: window.edit.task == "color_correction", 60, "the task")
+    idle(window)
+    s = window.edit.settings()
+    assert "learned_lut" in s                             # the learned residual is on
+    for name in ("exposure", "temperature", "contrast"):
+        assert window.controls.widgets[name].value() == pytest.approx(s[name], abs=1e-2)
+    assert window.controls.task_buttons["color_correction"].isChecked()
+    # white-balance picker: an area, through the worker
+    window._on_area("wb", (100, 100, 60, 40))
+    wait_until(lambda: window.undo.undoText().startswith("White balance picker"), 60, "the picker")
+    idle(window)
+    # ROI for the industrial region boost, drawn on the image
+    window._on_area("roi", (10, 20, 100, 50))
+    assert window.edit.params["region_boost"]["roi"] == [[10.0, 20.0, 110.0, 70.0]]
+    assert window.viewer.rois == [(10.0, 20.0, 110.0, 70.0)]
+    idle(window)
+    # 100 %: only visible tiles at full resolution
+    window.viewer.set_zoom(2.0)
+    wait_until(lambda: len(window.viewer.tiles_after) > 0, 60, "full-resolution tiles")
+    x0, y0, x1, y1 = window.viewer.visible_rect()
+    for (x, y, w, h) in window.viewer.tiles_after:
+        assert x < x1 and y < y1 and x + w > x0 and y + h > y0
+    assert len(window.viewer.tiles_after) < (768 // 256 + 1) * (512 // 256 + 1)
