@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--model", choices=["general", "lite", "classic"], default="general",
                    help="learned model of the tasks (default general)")
     g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    g.add_argument("--smoke-export", metavar="OUT", help="check an installation: open PATH, apply --preset, "
+                   "export to OUT through the window, exit 0 (1 on any error)")
+    g.add_argument("--preset", help="with --smoke-export: the preset to apply")
 
     from .cli_model import add_model_commands
     add_model_commands(sub)
@@ -341,7 +344,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from .gui.app import run_gui
     if args.path and not Path(args.path).exists():
         raise CliError(f"{args.path}: no such file or folder")
-    return run_gui(args.path, model_type=args.model, device=args.device)
+    return run_gui(args.path, model_type=args.model, device=args.device, smoke_export=args.smoke_export,
+                   preset=args.preset)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -56,12 +56,68 @@ def make_app():
     return app
 
 
-def run_gui(path: str | os.PathLike | None = None, model_type: str = "general", device: str = "auto") -> int:
-    """Open the main window (and ``path``, a photo or folder); returns the exit code."""
+def run_gui(path: str | os.PathLike | None = None, model_type: str = "general", device: str = "auto",
+            smoke_export: str | os.PathLike | None = None, preset: str | None = None) -> int:
+    """Open the main window (and ``path``, a photo or folder); returns the exit code.
+
+    ``smoke_export`` (a check of an installed app or bundle): open ``path``, apply
+    ``preset``, wait for the preview, export to that file through the window's export job,
+    close and return 0 — or 1 with the error on stderr, after at most 10 minutes."""
     app = make_app()
     from .main_window import MainWindow
     win = MainWindow(model_type=model_type, device=device, display_icc=display_profile())
     win.show()
     if path:
         win.open_path(path)
+    if smoke_export is not None:
+        return _smoke(app, win, Path(path) if path else None, Path(smoke_export), preset)
     return int(app.exec())
+
+
+def _smoke(app, win, path: Path | None, out: Path, preset: str | None) -> int:
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    from .export_dialog import FORMATS, ExportOptions
+    if path is None or not path.is_file():
+        print("kolors: --smoke-export needs a photo to open", file=sys.stderr)
+        return 1
+    fmt = next((k for k, v in FORMATS.items() if v == out.suffix.lower() or (k == "TIFF" and out.suffix.lower() == ".tiff")
+                or (k == "JPEG" and out.suffix.lower() == ".jpeg")), None)
+    if fmt is None:
+        print(f"kolors: {out}: export as .jpg, .png or .tif", file=sys.stderr)
+        return 1
+    state = {"step": "open", "t0": time.monotonic(), "rc": None}
+
+    def tick() -> None:
+        if win.last_error:
+            print(f"kolors: {win.last_error}", file=sys.stderr)
+            state["rc"] = 1
+        elif time.monotonic() - state["t0"] > 600:
+            print(f"kolors: smoke test timed out at step {state['step']}", file=sys.stderr)
+            state["rc"] = 1
+        elif state["step"] == "open" and win.path == path.resolve() or win.path == path:
+            if state["step"] == "open":
+                if preset:
+                    win.apply_preset(preset)
+                state["step"] = "preview"
+        if state["step"] == "preview" and win.preview_is_current() and not win.worker.busy():
+            opts = ExportOptions(out.parent.resolve(), out.stem, fmt, 95, 8 if fmt == "JPEG" else 16)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            state["job"] = win.export(opts, out.resolve())
+            state["step"] = "export"
+        if state["step"] == "export" and getattr(win, "last_export", (0,))[0] == state["job"]:
+            written = win.last_export[1]
+            state["rc"] = 0 if written else 1
+            print(f"kolors: exported {written[0]}" if written else "kolors: export failed", file=sys.stderr)
+        if state["rc"] is not None:
+            timer.stop()
+            win.close()
+            app.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(20)
+    app.exec()
+    return int(state["rc"] if state["rc"] is not None else 1)

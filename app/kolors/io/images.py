@@ -134,8 +134,14 @@ def _srgb_encode(v: np.ndarray) -> np.ndarray:
 @lru_cache(maxsize=1)
 def srgb_icc() -> bytes:
     """LittleCMS's built-in sRGB profile (v4, 588 bytes); embedded in every written
-    image. Cached so that every file written by this process carries the same bytes."""
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    image. Its creation date is fixed (2024-01-01) and its profile ID left uncomputed
+    (zero, which ICC allows), so every file written by any process carries the same bytes:
+    the same grade gives byte-identical files from the app, the CLI and the bundle."""
+    import struct
+    b = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    b[24:36] = struct.pack(">6H", 2024, 1, 1, 0, 0, 0)
+    b[84:100] = bytes(16)
+    return bytes(b)
 
 
 class _Curve:
