@@ -576,9 +576,14 @@ def transcode(src: str | Path, dst: str | Path, pipeline: VideoPipeline, *, code
         if writer is not None:
             writer.close()
     except BaseException:
-        err.append(Cancelled())
-        with _suppress():
-            wq.put_nowait(_END)
+        err.append(Cancelled())  # the encoder skips what is left and stops at the end mark
+        while enc.is_alive():
+            try:
+                wq.put(_END, timeout=0.1)
+                break
+            except queue.Full:
+                with _suppress():
+                    wq.get_nowait()
         enc.join(timeout=10)
         if writer is not None:
             writer.abort()
