@@ -54,6 +54,8 @@ class Edit:
     task_result: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     reference: str | None = None
+    #: videos: smoothing of the per-frame learned parameters over time (0–5)
+    temporal_smooth: float = 0.0
 
     def settings(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -74,7 +76,8 @@ class Edit:
     def to_json(self) -> dict[str, Any]:
         return {"preset": self.preset, "task": self.task, "intensity": float(self.intensity),
                 "task_result": registry.settings_to_json(self.task_result),
-                "params": registry.settings_to_json(self.params), "reference": self.reference}
+                "params": registry.settings_to_json(self.params), "reference": self.reference,
+                "temporal_smooth": float(self.temporal_smooth)}
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> "Edit":
@@ -94,7 +97,10 @@ class Edit:
         ref = d.get("reference")
         if ref is not None and not isinstance(ref, str):
             raise ValueError("reference must be a path")
-        return cls(preset=preset, task=task, intensity=float(intensity),
+        ts = d.get("temporal_smooth", 0.0)
+        if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not 0 <= ts <= 5:
+            raise ValueError(f"temporal_smooth must be within [0, 5], got {ts!r}")
+        return cls(preset=preset, task=task, intensity=float(intensity), temporal_smooth=float(ts),
                    task_result=registry.validate_settings(d.get("task_result") or {}, allow_hidden=True),
                    params=registry.validate_settings(d.get("params") or {}, allow_hidden=False),
                    reference=ref)
@@ -122,17 +128,23 @@ class PhotoSession:
     at full size on the first 100 % view or export. Raises
     :class:`~kolors.errors.InputError` naming the file when it cannot be read."""
 
-    def __init__(self, enhancer: Any, path: str | Path):
+    def __init__(self, enhancer: Any, path: str | Path, array: np.ndarray | None = None):
         from ..io.raw import is_raw
         self.enhancer = enhancer
         self.path = Path(path)
-        self.is_raw = is_raw(self.path)
+        self.is_raw = is_raw(self.path) and array is None
         self._lock = threading.RLock()
         self._proxies: dict[int, tuple[np.ndarray, float]] = {}
         self._full_raw: Any = None
         self._ref_thumbs: dict[str, Any] = {}
         self.exif: bytes | None = None
-        if self.is_raw:
+        if array is not None:                                  # e.g. a video frame
+            self.source = np.ascontiguousarray(array)
+            self.linear = False
+            self.full_size = (array.shape[0], array.shape[1])
+            self.bits = 8 * array.dtype.itemsize if array.dtype != np.float32 else 32
+            self.format = "frame"
+        elif self.is_raw:
             from ..io.raw import read_raw
             self._raw = read_raw(self.path, mode="half")
             self.source = self._raw.data                     # linear float32

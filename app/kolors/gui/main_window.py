@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(self.viewer, 1)
+        lay.addWidget(self._video_bar())
         lay.addWidget(self.filmstrip)
         self.setCentralWidget(centre)
         self.controls = ControlsPanel(task_names())
@@ -155,6 +156,71 @@ class MainWindow(QMainWindow):
         for w in (self.size_label, self.zoom_label, self.time_label, self.device_label):
             sb.addPermanentWidget(w)
         self._menus()
+
+    def _video_bar(self) -> QWidget:
+        """Timeline, time, temporal smoothing and video export; shown for videos only."""
+        from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QPushButton, QSlider
+        bar = QWidget()
+        lay = QHBoxLayout(bar)
+        lay.setContentsMargins(6, 0, 6, 0)
+        self.timeline = QSlider(Qt.Orientation.Horizontal)
+        self.timeline.setRange(0, 1000)
+        self.timeline.setToolTip("Scrub: the frame under the playhead is graded")
+        self.timeline.valueChanged.connect(self._on_scrub)
+        self.time_text = QLabel("0.00 s")
+        self.smooth = QDoubleSpinBox()
+        self.smooth.setRange(0.0, 5.0)
+        self.smooth.setSingleStep(0.5)
+        self.smooth.setToolTip("temporal_smooth: smooth the learned grade over frames (0–5), reset at cuts")
+        self.smooth.valueChanged.connect(self._on_smooth)
+        self.video_export = QPushButton("Export video…")
+        self.video_export.clicked.connect(self.export_video_dialog)
+        lay.addWidget(QLabel("Frame"))
+        lay.addWidget(self.timeline, 1)
+        lay.addWidget(self.time_text)
+        lay.addWidget(QLabel("Smooth"))
+        lay.addWidget(self.smooth)
+        lay.addWidget(self.video_export)
+        bar.setVisible(False)
+        self.video_bar = bar
+        return bar
+
+    def _on_scrub(self, pos: int) -> None:
+        if self.session is None or not hasattr(self.session, "duration"):
+            return
+        t = self.session.duration * pos / 1000.0
+        self.time_text.setText(f"{t:.2f} s")
+        self._seek_job = self.worker.submit("seek", "seek", time=t, session=self.session)
+
+    def _on_seeked(self, job: int, res: dict) -> None:
+        if job != getattr(self, "_seek_job", None) or res["session"] is not self.session:
+            return
+        self.video_time = res["time"]
+        self.time_text.setText(f"{res['time']:.2f} s")
+        self._orig_side = 0
+        self.request_preview()
+
+    def _on_smooth(self, v: float) -> None:
+        if self.session is None or abs(v - self.edit.temporal_smooth) < 1e-9:
+            return
+        new = self.edit.copy()
+        new.temporal_smooth = float(v)
+        self.apply_edit(new, f"Temporal smoothing {v:.1f}", key="temporal_smooth")
+
+    def export_video_dialog(self) -> None:
+        if self.session is None or not hasattr(self.session, "export_video"):
+            return
+        dst, _ = QFileDialog.getSaveFileName(self, "Export video", str(self.path.with_name(self.path.stem + "_kolors.mp4")),
+                                             "Video (*.mp4 *.mkv *.mov)")
+        if dst:
+            self.export_video(Path(dst))
+
+    def export_video(self, dst: Path, codec: str = "libx264", crf: float | None = 18) -> int:
+        """Grade the whole open video into ``dst`` (audio kept) with progress and cancel."""
+        job = self.worker.submit("export", "video", session=self.session, edit=self.edit.copy(), dst=str(dst),
+                                 codec=codec, crf=crf)
+        self._export_progress_dialog(job, [dst])
+        return job
 
     def _action(self, menu, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
         a = QAction(text, self)
@@ -205,6 +271,7 @@ class MainWindow(QMainWindow):
         w = self.worker
         w.opened.connect(self._on_opened)
         w.analysed.connect(self._on_analysed)
+        w.seeked.connect(self._on_seeked)
         w.picked.connect(self._on_picked)
         w.original.connect(self._on_original)
         w.coarse.connect(self._on_coarse)
@@ -245,8 +312,8 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Open photo", str(self.folder or Path.home()),
-            "Photos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.dng *.nef *.cr2 *.cr3 *.crw *.arw *.raf *.orf *.rw2 "
-            "*.kdc *.pef *.srw);;All files (*)")
+            "Photos and videos (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.dng *.nef *.cr2 *.cr3 *.crw *.arw *.raf "
+            "*.orf *.rw2 *.kdc *.pef *.srw *.mp4 *.mkv *.mov *.avi *.webm *.m4v);;All files (*)")
         if path:
             self.open_path(path)
 
@@ -299,6 +366,13 @@ class MainWindow(QMainWindow):
         self._edit_version += 1
         w, h = info["size"]
         self.viewer.set_photo((w, h))
+        self.video_bar.setVisible(bool(info.get("video")))
+        if info.get("video"):
+            self.timeline.blockSignals(True)
+            self.timeline.setValue(0)
+            self.timeline.blockSignals(False)
+            self.time_text.setText(f"{info['time']:.2f} s / {info['duration']:.2f} s")
+            self.video_time = info["time"]
         self._orig_side = 0
         self.size_label.setText(f"{w}×{h} {info['format']} {info['bits']}-bit")
         self.filmstrip.set_current(str(self.path))
@@ -333,6 +407,9 @@ class MainWindow(QMainWindow):
         settings = self.edit.settings() if self.session is not None else {}
         self.controls.show_settings(settings, self.edit.task, self.edit.intensity, self.edit.reference)
         self.presets.select(self.edit.preset)
+        self.smooth.blockSignals(True)
+        self.smooth.setValue(self.edit.temporal_smooth)
+        self.smooth.blockSignals(False)
         rb = settings.get("region_boost")
         self.viewer.rois = [tuple(r) for r in rb["roi"]] if rb else []
 
@@ -681,6 +758,10 @@ class MainWindow(QMainWindow):
             return 0
         job = self.worker.submit("export", "export", items=items, quality=options.quality, bits=options.bits,
                                  long_side=options.long_side)
+        self._export_progress_dialog(job, items)
+        return job
+
+    def _export_progress_dialog(self, job: int, items: list) -> None:
         dlg = QProgressDialog("Exporting…", "Cancel", 0, 1000, self)
         dlg.setWindowTitle("Export")
         dlg.setMinimumDuration(0)
@@ -690,7 +771,6 @@ class MainWindow(QMainWindow):
         dlg.canceled.connect(lambda: self.cancel_export(job))
         dlg.show()
         self._export_jobs[job] = {"dialog": dlg, "items": items, "progress": 0.0, "written": None}
-        return job
 
     def cancel_export(self, job: int) -> None:
         self.worker.cancel(job)
@@ -749,7 +829,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 8000)
 
     def _about(self) -> None:
-        from .. import __version__
+        from importlib.metadata import PackageNotFoundError, version
+        try:
+            __version__ = version("kolors")
+        except PackageNotFoundError:
+            __version__ = "(source)"
         QMessageBox.about(self, "Kolors", f"Kolors {__version__}\nColour grading with a learned, self-supervised "
                                           f"colour enhancer.\nDevice: {self.worker.device_name}")
 

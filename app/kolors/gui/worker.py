@@ -30,7 +30,7 @@ __all__ = ["RenderWorker", "Request", "to_qimage"]
 log = logging.getLogger("kolors.gui.worker")
 
 #: lanes in priority order
-LANES = ("open", "analyse", "pick", "preview", "region", "export", "presets", "film")
+LANES = ("open", "seek", "analyse", "pick", "preview", "region", "export", "presets", "film")
 _QUEUED = {"export"}
 
 
@@ -64,6 +64,7 @@ class RenderWorker(QObject):
 
     opened = Signal(int, object)              # job, info dict (session, size, format, ...)
     analysed = Signal(int, object)            # job, {'task', 'result'}
+    seeked = Signal(int, object)              # job, {'session', 'time'} (videos)
     picked = Signal(int, object)              # job, {'temperature', 'tint'}
     original = Signal(int, object, int)       # job, QImage of the unedited proxy render, max_side
     coarse = Signal(int, object, int)         # job, QImage (half the proxy's size), max_side
@@ -178,7 +179,8 @@ class RenderWorker(QObject):
                     self.cancelled.emit(req.job)
             except Exception as e:  # noqa: BLE001 - every failure becomes a dialog
                 from ..engine.render import Cancelled
-                if isinstance(e, Cancelled):
+                from ..engine.video import Cancelled as VideoCancelled
+                if isinstance(e, (Cancelled, VideoCancelled)):
                     if req.lane == "export":
                         self.cancelled.emit(req.job)
                     continue
@@ -216,12 +218,23 @@ class RenderWorker(QObject):
         from ..engine.session import PhotoSession
         if self.enhancer is None:
             raise RuntimeError("the render engine did not start")
+        from ..engine.video_session import VideoSession, is_video
         t0 = time.perf_counter()
-        session = PhotoSession(self.enhancer, req.args["path"])
+        path = req.args["path"]
+        session = VideoSession(self.enhancer, path) if is_video(path) else PhotoSession(self.enhancer, path)
         self.session = session
-        self.opened.emit(req.job, {"session": session, "path": session.path, "size": session.size,
-                                   "format": session.format, "bits": session.bits, "raw": session.is_raw,
-                                   "ms": (time.perf_counter() - t0) * 1000})
+        info = {"session": session, "path": session.path, "size": session.size, "format": session.format,
+                "bits": session.bits, "raw": session.is_raw, "ms": (time.perf_counter() - t0) * 1000}
+        if isinstance(session, VideoSession):
+            info.update(video=True, duration=session.duration, time=session.time, fps=float(session.info.fps),
+                        frames=session.info.frames)
+        self.opened.emit(req.job, info)
+
+    def _do_seek(self, req: Request) -> None:
+        s = self._session(req)
+        t = s.seek(float(req.args["time"]))
+        self._check(req)
+        self.seeked.emit(req.job, {"session": s, "time": t})
 
     def _session(self, req: Request):
         s = req.args.get("session") or self.session
@@ -311,6 +324,18 @@ class RenderWorker(QObject):
         if errors:
             self.failed.emit(req.job, "export", f"{len(errors)} of {n} photos failed: " + "; ".join(errors))
         self.exported.emit(req.job, written)
+
+    def _do_video(self, req: Request) -> None:
+        """args: session (a VideoSession), edit, dst, codec, crf."""
+        s = req.args["session"]
+        name = Path(req.args["dst"]).name
+        self.progress.emit(req.job, 0.0, f"Exporting {name}")
+        out = s.export_video(req.args["dst"], req.args["edit"], codec=req.args.get("codec", "libx264"),
+                             crf=req.args.get("crf", 18),
+                             on_progress=lambda f: self.progress.emit(req.job, f, f"Exporting {name}"),
+                             should_cancel=self._stale(req))
+        self.progress.emit(req.job, 1.0, "Done")
+        self.exported.emit(req.job, [out])
 
     def _do_presets(self, req: Request) -> None:
         from ..io.presets import get_preset
