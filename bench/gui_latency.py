@@ -15,7 +15,7 @@ Two ways of moving it:
 
 For each change: time from the slider's value change (in the GUI thread) to
 
-* *first paint*: the coarse preview of that state painted in the viewer (a 33³ table at
+* *first paint*: the coarse preview of that state painted in the viewer (a 17³ table at
   half the proxy's size);
 * *fine*: the last band of the fine preview (the export's 65³ plan at the proxy's size)
   painted, or at 100 % (``--zoom 1``): every visible full-resolution tile painted.

@@ -9,7 +9,7 @@ transfer. It round-trips through JSON (the sidecar, :mod:`kolors.io.sidecar`).
 
 - a *proxy*: one cached, screen-sized copy of the photo (long side ``max_side``); previews
   at "fit" are renders of the proxy at its scale (spatial operations scale their radii);
-- :meth:`PhotoSession.render_preview`: coarse (a 33³ table at half the proxy's size: a
+- :meth:`PhotoSession.render_preview`: coarse (a 17³ table at half the proxy's size: a
   few tens of milliseconds) or fine (the same 65³ plan as the export, in bands so the
   viewer can paint them as they come);
 - :meth:`PhotoSession.render_region`: a rectangle of the full-resolution photo (the 100 %
@@ -39,8 +39,9 @@ from .render import RenderOptions, render_array, thumb_linear
 
 __all__ = ["Edit", "PhotoSession", "COARSE_LUT", "region_for_tiles"]
 
-#: table size of the coarse preview (the fine one and exports use the plan's 65³)
-COARSE_LUT = 33
+#: table size of the coarse preview (4,913 points: a few times cheaper to bake than 33³; the fine
+#: preview and exports use the plan's 65³)
+COARSE_LUT = 17
 
 
 @dataclass
@@ -206,7 +207,7 @@ class PhotoSession:
                        should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
         """Render the proxy (long side ``max_side``) with ``settings`` into uint8.
 
-        ``coarse``: a 33³ table on a half-size copy (upscaled by the viewer); ``lut_size``:
+        ``coarse``: a 17³ table on a half-size copy (upscaled by the viewer); ``lut_size``:
         another table size at full proxy size (thumbnails: 17). Otherwise the
         enhancer's cached 65³ plan — the export's — in horizontal bands of ``band`` rows;
         ``on_band(y, rows)`` receives each as it is done. ``should_cancel`` is polled

@@ -6,7 +6,7 @@ back as queued signals. Requests travel in *lanes* (``open``, ``analyse``, ``pic
 in a superseding lane (everything but ``export``) a newer request replaces a waiting
 one, and a render in progress polls ``should_cancel`` between bands/tiles and stops when
 a newer request of its lane has arrived — a dragged slider renders the latest state, not
-every state. Previews come coarse first (a 33³ table at half size), then fine in bands,
+every state. Previews come coarse first (a 17³ table at half size), then fine in bands,
 then the scopes. Exceptions become the ``failed`` signal; the thread keeps running.
 """
 from __future__ import annotations
