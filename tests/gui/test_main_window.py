@@ -210,3 +210,47 @@ def test_auto_puts_the_model_values_on_the_sliders_and_picker(window, photos):
     for (x, y, w, h) in window.viewer.tiles_after:
         assert x < x1 and y < y1 and x + w > x0 and y + h > y0
     assert len(window.viewer.tiles_after) < (768 // 256 + 1) * (512 // 256 + 1)
+
+
+def test_copy_paste_batch_export_and_user_preset(window, photos, tmp_path):
+    _open(window, photos[0])
+    window.apply_preset("warm")
+    window._on_param("exposure", 0.4, False)
+    idle(window)
+    window.copy_settings()
+    # paste onto the two other photos selected in the filmstrip: their sidecars get the edit
+    for p in photos[1:]:
+        window.filmstrip.items[str(p)].setSelected(True)
+    window.filmstrip.items[str(photos[0])].setSelected(False)
+    window.paste_settings()
+    for p in photos[1:]:
+        edit = json.loads(sidecar_path(p).read_text())["edit"]
+        assert edit["preset"] == "warm" and edit["params"] == {"exposure": 0.4}
+    # batch export of the selection, each photo with its own edit, with progress
+    from kolors.gui.export_dialog import ExportOptions
+    prog = []
+    window.worker.progress.connect(lambda j, f, t: prog.append(t))
+    job = window.batch_export([str(p) for p in photos], ExportOptions(tmp_path / "batch", "{n:02d}_{name}", "PNG", 95, 8))
+    wait_until(lambda: getattr(window, "last_export", (0,))[0] == job, 180, "the batch export")
+    written = window.last_export[1]
+    assert [p.name for p in written] == [f"{i:02d}_{p.stem}.png" for i, p in enumerate(photos, 1)]
+    assert any("(3/3)" in t for t in prog)
+    from kolors.engine.enhancer import Enhancer
+    ref = Enhancer(model_type="classic").enhance_file(photos[2], tmp_path / "ref.png", preset="warm", exposure=0.4)
+    assert np.array_equal(read_image(written[2]).data, read_image(ref).data)
+    # the current settings as a user preset: listed, with a thumbnail
+    window.save_preset("my_warm")
+    assert "my_warm" in window.presets.items
+    wait_until(lambda: not window.worker.busy(), 60, "the preset thumbnails")
+    assert not window.presets.items["my_warm"].icon().isNull()
+
+
+def test_camera_raw_opens_with_a_preview(window, data_dir, tmp_path):
+    import shutil
+    src = tmp_path / "canon.crw"
+    shutil.copy(data_dir / "raw" / "RAW_CANON_D30_SRGB.CRW", src)
+    _open(window, src)
+    assert window.session.is_raw and window.last_preview.mean() > 20
+    window._on_param("exposure", 0.5, False)
+    idle(window)
+    assert window.last_preview.mean() > 25
