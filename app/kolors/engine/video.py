@@ -155,6 +155,7 @@ class VideoPipeline:
         self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._base: dict[str, Any] | None = None
         self._plans: OrderedDict[str, Plan] = OrderedDict()
+        self._stage_luts: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
         self.lut_size = 33
         self.cache_hits = 0
         self.reset()
@@ -357,7 +358,11 @@ class VideoPipeline:
         if enh.device.type == "cpu":
             from .video_kernel import fusable, fused_apply
             if fusable(plan):
-                return fused_apply(rgb, plan)
+                out = fused_apply(rgb, plan)
+                ck = plan.__dict__.get("_controls_key")
+                if ck is not None and ck in self._stage_luts and self._stage_luts[ck][1] is None:
+                    self._stage_luts[ck] = (self._stage_luts[ck][0], plan.__dict__["_fused_tables"])
+                return out
         opts = RenderOptions(device=enh.device, tile_size=enh.mem_optim["tile_size"],
                              half_precision=enh.half_precision)
         return render_array(np.ascontiguousarray(rgb), plan, None, opts)
@@ -365,7 +370,17 @@ class VideoPipeline:
     def _video_plan(self, settings: Mapping[str, Any]) -> Plan:
         """A plan whose colour stage bakes at :attr:`lut_size` when a task changes the
         settings every frame (33: baking 65³ per frame costs seconds), else at 65 as
-        :meth:`Enhancer.plan`; LRU of 4."""
+        :meth:`Enhancer.plan`; LRU of 4.
+
+        With a task, the sliders' values are first rounded to 1/4096 of their range (0.002
+        EV of exposure, 3 K of temperature, 0.0005 of contrast: far below a visible
+        step) and the colour stage's table is shared by every frame with the same rounded
+        values (LRU of 8): the learned transform's parameters change every frame without a
+        new bake, and smoothed sliders that drift slowly re-bake only when they move a
+        step."""
+        varying = self.task is not None
+        if varying:
+            settings = _quantize(settings)
         h = hashlib.blake2b(digest_size=16)
         for k in sorted(settings):
             v = settings[k]
@@ -374,7 +389,21 @@ class VideoPipeline:
         key = h.hexdigest()
         plan = self._plans.get(key)
         if plan is None:
-            plan = Plan(dict(settings), lut_size=self.lut_size if self.task is not None else 65)
+            plan = Plan(dict(settings), lut_size=self.lut_size if varying else 65)
+            if varying and plan.stages and plan.stages[0].pointwise:
+                ck = _controls_key(settings)
+                held = self._stage_luts.get(ck)
+                if held is None:
+                    held = (plan.stages[0].lut, None)
+                    self._stage_luts[ck] = held
+                    while len(self._stage_luts) > 8:
+                        self._stage_luts.popitem(last=False)
+                else:
+                    self._stage_luts.move_to_end(ck)
+                    plan.stages[0]._lut = held[0]
+                plan.__dict__["_controls_key"] = ck
+                if held[1] is not None:
+                    plan.__dict__["_fused_tables"] = held[1]
             self._plans[key] = plan
             while len(self._plans) > 4:
                 self._plans.popitem(last=False)
@@ -428,6 +457,41 @@ class VideoPipeline:
     def _emit(self, batch: list[np.ndarray], bgr: bool) -> Iterator[np.ndarray]:
         for out in self.process_batch(batch):
             yield np.ascontiguousarray(out[..., ::-1]) if bgr else out
+
+
+def _quantize(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Slider (float) values rounded to 1/4096 of their range; values within half a step of
+    the default snap to it (an operation at its default stays off)."""
+    from ..core.params import Float
+    out = dict(settings)
+    for k, v in settings.items():
+        if not isinstance(v, float):
+            continue
+        prm = registry.get_param(k)
+        if not isinstance(prm, Float):
+            continue
+        step = (prm.hi - prm.lo) / 4096.0
+        if abs(v - prm.default) < 0.5 * step:
+            out[k] = prm.default
+        else:
+            out[k] = min(prm.hi, max(prm.lo, prm.lo + round((v - prm.lo) / step) * step))
+    return out
+
+
+_RESIDUAL_KEYS = ("learned_lut", "learned_grid", "learned_strength")
+
+
+def _controls_key(settings: Mapping[str, Any]) -> str:
+    """What a plan's first colour stage can depend on: every setting but the learned
+    residual's (applied after it)."""
+    h = hashlib.blake2b(digest_size=16)
+    for k in sorted(settings):
+        if k in _RESIDUAL_KEYS:
+            continue
+        v = settings[k]
+        h.update(k.encode())
+        h.update(np.ascontiguousarray(v).tobytes() if isinstance(v, np.ndarray) else repr(v).encode())
+    return h.hexdigest()
 
 
 def _check_res(res: Any, name: str) -> tuple[int, int] | None:
