@@ -11,20 +11,22 @@ and/or a task:
   (``learned_lut`` (17,17,17,3) and ``learned_grid`` (16,16,12)); the model's raw
   per-frame results are kept in an LRU of ``cache_size`` keyed by the thumbnail's bytes;
 * ``temporal_smooth`` (0–5) smooths those **parameters** across frames (not the pixels):
-  an exponential moving average with weight ``1 / (1 + 2·temporal_smooth)`` for the new
-  frame (time constant about ``2·temporal_smooth`` frames), reset at scene cuts;
+  an exponential moving average with weight ``1 / (1 + temporal_smooth²)`` for the new
+  frame (1 at 0: off; 1/26 at 5, a time constant of about 26 frames), reset at scene cuts;
 * scene cuts are detected from the thumbnail: a 16×16 image and 3×16-bin histograms in
   the cube-root (perceptual) encoding of linear light; a frame starts a new scene when
   its histograms differ from the previous frame's by more than
   ``0.25·scene_threshold`` (half the L1 distance, 0–1) or its 16×16 image by more than
   ``0.15·scene_threshold`` (mean absolute difference);
 * the apply step: colour-only grades go through the plan's baked LUT in the integer
-  kernel (as :func:`kolors.engine.render.render_array`); grades with the learned residual
-  go, with ``use_jit`` (default), through one numba-compiled pass per pixel (the plan's
-  colour LUT, the learned LUT of deltas and the bilinear grid of affine matrices fused;
-  its colour table baked at 33³ per frame instead of 65³: within a few 8-bit codes of the
-  torch path, mean 0.2 code), else through
-  :meth:`Enhancer.render` (torch, tiled; bit-identical to :meth:`Enhancer.enhance`).
+  kernel (as :func:`kolors.engine.render.render_array`: identical output); grades with the
+  learned residual go, with ``use_jit`` (default), through one numba-compiled pass per
+  pixel (:mod:`kolors.engine.video_kernel`: the sliders' colour table, the learned LUT of
+  deltas and the bilinear grid of affine matrices fused), the colour table baked at 33³
+  and shared by frames whose rounded slider values agree (mean error against
+  :meth:`Enhancer.enhance` under 0.5 code, 99% of values within 2 codes); without
+  ``use_jit`` through :meth:`Enhancer.render` (torch, tiled: with ``frame_batch=1``
+  identical to :meth:`Enhancer.enhance`, batched forward passes within a code).
 
 :func:`transcode` runs file → file with decode, grade and encode on three threads;
 :func:`run_live` grades a live source with a reader thread that never blocks (frames that
