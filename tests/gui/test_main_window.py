@@ -125,17 +125,15 @@ def test_scripted_session(window, photos, tmp_path):
 
         # cancel an export midway: nothing at the destination
         w2._on_param("local_contrast", True, False)       # a spatial grade renders tile by tile
-        seen = []
-
-        def cancel_once(job_id, frac, text):
-            if 0 < frac < 1 and not seen:
-                seen.append(frac)
-                w2.cancel_export(job_id)
-        w2.worker.progress.connect(cancel_once)
         opts2 = ExportOptions(tmp_path / "out2", "{name}", "TIFF", 95, 16)
         job2 = w2.export(opts2)
+        # cancel from the GUI thread once the export is under way
+        wait_until(lambda: 0 < w2._export_jobs.get(job2, {}).get("progress", 0) < 1
+                   or getattr(w2, "last_export", (0,))[0] == job2, 120, "export progress")
+        seen = [w2._export_jobs.get(job2, {}).get("progress")]
+        w2.cancel_export(job2)
         wait_until(lambda: getattr(w2, "last_export", (0,))[0] == job2, 120, "the cancelled export")
-        assert w2.last_export[1] is None and seen
+        assert w2.last_export[1] is None and seen[0] is not None and 0 < seen[0] < 1
         assert list((tmp_path / "out2").iterdir()) == []
 
         # a corrupt file: a dialog, the window alive with its photo
@@ -254,3 +252,19 @@ def test_camera_raw_opens_with_a_preview(window, data_dir, tmp_path):
     window._on_param("exposure", 0.5, False)
     idle(window)
     assert window.last_preview.mean() > 25
+
+
+def test_separate_drags_are_separate_undo_steps(window, photos):
+    _open(window, photos[0])
+    sl = window.controls.widgets["contrast"].slider
+    for start in (600, 700):
+        sl.setSliderDown(True)
+        for pos in range(start, start + 10):
+            sl.setValue(pos)
+        sl.setSliderDown(False)                # emits sliderReleased
+    assert window.undo.count() == 2
+    window.undo.undo()
+    assert window.edit.params["contrast"] == pytest.approx(-1 + 2 * 609 / 1000)
+    # a click on the ROI tool at the very corner stays inside the image
+    window._on_area("roi", (-3, -3, 8, 8))
+    assert window.edit.params["region_boost"]["roi"] == [[0.0, 0.0, 5.0, 5.0]]

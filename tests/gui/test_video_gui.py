@@ -53,14 +53,11 @@ def test_open_scrub_grade_and_export_a_video(window, clip, tmp_path):
     assert 0 < prog[1] < 1 and prog[-1] == 1.0
     # cancel midway: no file
     dst2 = tmp_path / "cancelled.mp4"
-    seen = []
-
-    def cancel(j, f, txt):
-        if 0 < f < 1 and not seen:
-            seen.append(f)
-            window.cancel_export(j)
-    window.worker.progress.connect(cancel)
     job2 = window.export_video(dst2)
+    wait_until(lambda: 0 < window._export_jobs.get(job2, {}).get("progress", 0) < 1
+               or getattr(window, "last_export", (0,))[0] == job2, 120, "export progress")
+    seen = [window._export_jobs.get(job2, {}).get("progress")]
+    window.cancel_export(job2)
     wait_until(lambda: getattr(window, "last_export", (0,))[0] == job2, 180, "the cancelled export")
-    assert window.last_export[1] is None and seen and not dst2.exists()
+    assert window.last_export[1] is None and seen[0] is not None and 0 < seen[0] < 1 and not dst2.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".mp4") == ["clip.mp4", "graded.mp4"]

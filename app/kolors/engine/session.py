@@ -69,7 +69,7 @@ class Edit:
         return out
 
     def is_unedited(self) -> bool:
-        return not self.preset and not self.task and not self.params
+        return not (self.preset or self.task or self.params or self.reference or self.temporal_smooth)
 
     def copy(self) -> "Edit":
         return copy.deepcopy(self)

@@ -47,6 +47,7 @@ class ParamSlider(QWidget):
     """Slider + value field of one Float parameter. ``changed(name, value, dragging)``."""
 
     changed = Signal(str, float, bool)
+    released = Signal()
 
     def __init__(self, name: str, param: Float, parent: QWidget | None = None):
         super().__init__(parent)
@@ -69,6 +70,7 @@ class ParamSlider(QWidget):
         self._quiet = False
         self.slider.valueChanged.connect(self._from_slider)
         self.slider.reset.connect(self.reset)
+        self.slider.sliderReleased.connect(self.released.emit)
         self.spin.valueChanged.connect(self._from_spin)
         self.set_value(param.default)
 
@@ -148,6 +150,7 @@ class ControlsPanel(QWidget):
     ``intensityChanged(value, dragging)``, ``referenceChosen(path)``."""
 
     paramChanged = Signal(str, object, bool)
+    dragFinished = Signal()
     taskRequested = Signal(str)
     intensityChanged = Signal(float, bool)
     referenceChosen = Signal(str)
@@ -173,6 +176,7 @@ class ControlsPanel(QWidget):
         tbox.grid.addWidget(QLabel("Intensity"), row, 0)
         self.intensity = ParamSlider("intensity", Float(0.0, 1.0, 1.0, label="Intensity"))
         self.intensity.changed.connect(lambda _n, v, d: self.intensityChanged.emit(v, d))
+        self.intensity.released.connect(self.dragFinished.emit)
         tbox.grid.addWidget(self.intensity, row, 1, 1, 2)
         self.ref_button = QPushButton("Reference…")
         self.ref_button.setToolTip("Reference photo for style transfer")
@@ -238,6 +242,7 @@ class ControlsPanel(QWidget):
         if isinstance(p, Float):
             w = ParamSlider(name, p)
             w.changed.connect(lambda n, v, d: self.paramChanged.emit(n, v, d))
+            w.released.connect(self.dragFinished.emit)
             return w
         if isinstance(p, Bool):
             w = QCheckBox()

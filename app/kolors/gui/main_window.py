@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         self.time_text.setText(f"{res['time']:.2f} s")
         self._orig_side = 0
         self.request_preview()
+        self._shown_job = self._preview_job        # the previous frame is not shown any more
 
     def _on_smooth(self, v: float) -> None:
         if self.session is None or abs(v - self.edit.temporal_smooth) < 1e-9:
@@ -217,6 +218,7 @@ class MainWindow(QMainWindow):
 
     def export_video(self, dst: Path, codec: str = "libx264", crf: float | None = 18) -> int:
         """Grade the whole open video into ``dst`` (audio kept) with progress and cancel."""
+        dst = Path(self._unique([(None, None, str(dst))])[0][2])
         job = self.worker.submit("export", "video", session=self.session, edit=self.edit.copy(), dst=str(dst),
                                  codec=codec, crf=crf)
         self._export_progress_dialog(job, [dst])
@@ -281,12 +283,15 @@ class MainWindow(QMainWindow):
         w.progress.connect(self._on_progress)
         w.exported.connect(self._on_exported)
         w.cancelled.connect(self._on_cancelled)
-        w.presetThumb.connect(lambda job, n, img: self.presets.set_thumbnail(n, img) if job == self._preset_job else None)
-        w.filmThumb.connect(lambda _job, p, img: self.filmstrip.set_thumbnail(p, img))
+        # bound methods, never lambdas: a lambda has no receiver object, so PySide6 would
+        # run it in the worker thread that emits the signal
+        w.presetThumb.connect(self._on_preset_thumb)
+        w.filmThumb.connect(self._on_film_thumb)
         w.failed.connect(self._on_failed)
-        w.message.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        w.message.connect(self._on_message)
         c = self.controls
         c.paramChanged.connect(self._on_param)
+        c.dragFinished.connect(self._on_drag_finished)
         c.taskRequested.connect(self.run_task)
         c.intensityChanged.connect(self._on_intensity)
         c.referenceChosen.connect(self.set_reference)
@@ -299,6 +304,16 @@ class MainWindow(QMainWindow):
         self.viewer.areaPicked.connect(self._on_area)
         QTimer.singleShot(0, self._refresh_presets)
         QTimer.singleShot(50, self._show_device)
+
+    def _on_preset_thumb(self, job: int, name: str, img: QImage) -> None:
+        if job == self._preset_job:
+            self.presets.set_thumbnail(name, img)
+
+    def _on_film_thumb(self, job: int, path: str, img: QImage) -> None:
+        self.filmstrip.set_thumbnail(path, img)
+
+    def _on_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
 
     def _show_device(self) -> None:
         if not self.worker.ready.is_set():
@@ -339,7 +354,10 @@ class MainWindow(QMainWindow):
         elif p.parent != self.folder and p.parent.is_dir():
             from ..engine.thumbs import list_photos
             self._set_folder(p.parent, list_photos(p.parent))
+        self._save_timer.stop()
         self.save_sidecar()
+        for lane in ("preview", "region", "presets", "seek", "analyse", "pick"):
+            self.worker.drop(lane)          # the old photo's work is not wanted any more
         self.statusBar().showMessage(f"Opening {p.name}…")
         self._open_job = self.worker.submit("open", "open", path=str(p))
 
@@ -349,18 +367,28 @@ class MainWindow(QMainWindow):
         self.worker.submit("film", "film", paths=[str(x) for x in photos], max_side=96)
 
     def _on_opened(self, job: int, info: dict) -> None:
-        from ..io.sidecar import read_sidecar
+        from ..io.sidecar import read_sidecar, set_aside
+        if job != getattr(self, "_open_job", None):
+            return                                   # a newer open is on its way
+        path = Path(info["path"])
+        edit, warning = Edit(), ""
+        try:                                         # read the edit before changing any state
+            res = read_sidecar(path)
+            warning = res.warning
+            if res.edit:
+                try:
+                    edit = Edit.from_json(res.edit)
+                except (ValueError, TypeError) as e:
+                    warning = set_aside(path, f"invalid edit: {e}").warning
+        except OSError as e:
+            warning = f"{path}: the edit sidecar cannot be read or set aside ({e}); the photo opens unedited"
+        # edits made to the previous photo while this one was decoding are saved first
+        self._save_timer.stop()
+        self.save_sidecar()
         self.session = info["session"]
-        self.path = Path(info["path"])
-        res = read_sidecar(self.path)
-        edit = Edit()
-        warning = res.warning
-        if res.edit:
-            try:
-                edit = Edit.from_json(res.edit)
-            except (ValueError, TypeError) as e:
-                from ..io.sidecar import set_aside
-                warning = set_aside(self.path, f"invalid edit: {e}").warning
+        self.path = path
+        self._pick_job = self._analyse_job = 0
+        self._save_warned = set()
         self.undo.clear()
         self.edit = edit
         self._edit_version += 1
@@ -417,7 +445,12 @@ class MainWindow(QMainWindow):
         new = self.edit.copy()
         from ..core import registry
         p = registry.get_param(name)
-        value = p.validate(value)
+        try:
+            value = p.validate(value)
+        except (ValueError, OSError) as e:
+            self._error(str(e))
+            self._sync_controls()
+            return
         base = Edit(preset=new.preset, task=new.task, intensity=new.intensity,
                     task_result=new.task_result).settings()
         if p.is_default(value) and p.is_default(base.get(name, p.default)):
@@ -427,6 +460,13 @@ class MainWindow(QMainWindow):
         self._dragging = dragging
         label = p.label or name
         self.apply_edit(new, f"{label} {value:.3g}" if isinstance(value, float) else f"{label}", key="param:" + name)
+
+    def _on_drag_finished(self) -> None:
+        """A slider was released: the next change starts a new undo step."""
+        self._dragging = False
+        cmd = self.undo.command(self.undo.index() - 1)
+        if isinstance(cmd, EditCommand):
+            cmd.open = False
 
     def _on_intensity(self, value: float, dragging: bool) -> None:
         new = self.edit.copy()
@@ -478,7 +518,12 @@ class MainWindow(QMainWindow):
         from ..io.presets import get_preset
         new = self.edit.copy()
         new.preset = name
-        for k in get_preset(name).settings:
+        try:
+            keys = get_preset(name).settings
+        except (ValueError, OSError) as e:
+            self._error(str(e))
+            return
+        for k in keys:
             new.params.pop(k, None)
         self.apply_edit(new, f"Preset {name}")
 
@@ -497,7 +542,17 @@ class MainWindow(QMainWindow):
             new = self.edit.copy()
             cur = self.edit.settings().get("region_boost") or {"roi": [], "factor": 2.0}
             x, y, w, h = rect
-            new.params["region_boost"] = {**cur, "roi": list(cur["roi"]) + [[x, y, x + w, y + h]]}
+            W, H = self.session.size
+            x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+            if x1 <= x0 or y1 <= y0:
+                return
+            from ..core import registry
+            try:
+                new.params["region_boost"] = registry.get_param("region_boost").validate(
+                    {**cur, "roi": list(cur["roi"]) + [[x0, y0, x1, y1]]})
+            except ValueError as e:
+                self._error(str(e))
+                return
             self.apply_edit(new, "Region of interest")
 
     def _on_picked(self, job: int, values: dict) -> None:
@@ -512,8 +567,12 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         side = self.viewer.preview_side()
-        settings = self.edit.settings()
-        original = side != self._orig_side
+        try:
+            settings = self.edit.settings()
+        except (ValueError, OSError) as e:       # e.g. the edit's user preset was deleted
+            self._error(f"cannot render this edit: {e}")
+            return
+        original = side != self._orig_side          # until it has arrived for this size
         self._proxy_side = side
         self._preview_job = self.worker.submit("preview", "preview", settings=settings, max_side=side,
                                                original=original, session=self.session)
@@ -521,8 +580,6 @@ class MainWindow(QMainWindow):
         while len(self._requested) > 256:
             self._requested.pop(next(iter(self._requested)))
         self._preview_settings = settings
-        if original:
-            self._orig_side = side
         self.viewer.clear_tiles()
         self._view_timer.start()
 
@@ -531,7 +588,8 @@ class MainWindow(QMainWindow):
         return self.session is not None and self._fine_job == self._preview_job
 
     def _on_original(self, job: int, img: QImage, side: int) -> None:
-        if side == self._proxy_side:
+        if side == self._proxy_side and job >= self._shown_job:
+            self._orig_side = side
             self.viewer.before = img
             self.viewer.update()
 
@@ -559,6 +617,7 @@ class MainWindow(QMainWindow):
             s = side / max(w, h) if max(w, h) > side else 1.0
             pw, ph = max(1, round(w * s)), max(1, round(h * s))
             self._partial = QImage(pw, ph, QImage.Format.Format_RGB888)
+            self._partial.fill(Qt.GlobalColor.black)
             p = QPainter(self._partial)
             if self.viewer.after is not None:
                 p.drawImage(QRect(0, 0, pw, ph), self.viewer.after)
@@ -609,6 +668,8 @@ class MainWindow(QMainWindow):
     def _on_tile(self, job: int, rect: tuple, after: QImage, before: QImage) -> None:
         if self._region_version.get(job) != self._edit_version:
             return
+        if len(self.viewer.tiles_after) > 400:      # panning far at 100 %: keep memory bounded
+            self.viewer.clear_tiles()
         self.viewer.tiles_after[tuple(rect)] = after
         self.viewer.tiles_before[tuple(rect)] = before
         self.viewer.update()
@@ -652,7 +713,11 @@ class MainWindow(QMainWindow):
         try:
             write_sidecar(self.path, self.edit.to_json(), {"name": self.path.name, "size": list(self.session.size)})
         except (OSError, ValueError) as e:
-            self._error(f"could not save the edit of {self.path.name}: {e}")
+            warned = getattr(self, "_save_warned", set())
+            if self.path not in warned:          # once per photo, not after every change
+                warned.add(self.path)
+                self._save_warned = warned
+                self._error(f"could not save the edit of {self.path.name}: {e}")
 
     def _update_title(self, *_: Any) -> None:
         name = self.path.name if self.path else ""
@@ -750,12 +815,29 @@ class MainWindow(QMainWindow):
             items.append((p, edit, str(options.destination(p, n, edit.preset, edit.task))))
         return self._start_export(items, options)
 
+    @staticmethod
+    def _unique(items: list) -> list:
+        """Never overwrite: a destination that exists (an original, an earlier export) or
+        that another item of the batch uses gets ``-1``, ``-2``… before its suffix."""
+        used: set[Path] = set()
+        out = []
+        for src, settings, dst in items:
+            d = Path(dst)
+            k = 1
+            while d in used or d.exists():
+                d = Path(dst).with_name(f"{Path(dst).stem}-{k}{Path(dst).suffix}")
+                k += 1
+            used.add(d)
+            out.append((src, settings, str(d)))
+        return out
+
     def _start_export(self, items: list, options: ExportOptions) -> int:
         try:
             options.folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             self._error(f"cannot create the export folder {options.folder}: {e}")
             return 0
+        items = self._unique(items)
         job = self.worker.submit("export", "export", items=items, quality=options.quality, bits=options.bits,
                                  long_side=options.long_side)
         self._export_progress_dialog(job, items)
@@ -802,13 +884,17 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Exported {len(written)} file{'s' if len(written) != 1 else ''}: "
                                          f"{', '.join(Path(p).name for p in written[:3])}", 6000)
 
-    def _on_cancelled(self, job: int) -> None:
+    def _on_cancelled(self, job: int, written: int = 0) -> None:
         if self._finish_export(job) is not None:
             self.last_export = (job, None)
-            self.statusBar().showMessage("Export cancelled: nothing was written", 5000)
+            self.statusBar().showMessage("Export cancelled: " + (f"{written} finished file(s) kept, the one in "
+                                         "progress was not written" if written else "nothing was written"), 6000)
 
     # ------------------------------------------------------------------ errors
     def _on_failed(self, job: int, lane: str, message: str) -> None:
+        if lane == "batch":                       # some photos of a batch failed, the rest follows
+            self._error(message, "Batch export")
+            return
         if lane == "export":
             self._finish_export(job)
             self.last_export = (job, None)
@@ -838,7 +924,12 @@ class MainWindow(QMainWindow):
                                           f"colour enhancer.\nDevice: {self.worker.device_name}")
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        if self._export_jobs and self.isVisible() and not getattr(self, "_force_close", False):
+            answer = QMessageBox.question(self, "Kolors", "An export is running. Cancel it and quit?")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
         self._save_timer.stop()
         self.save_sidecar()
-        self.worker.stop()
+        self.worker.stop(wait_ms=-1)
         super().closeEvent(event)

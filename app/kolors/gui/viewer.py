@@ -158,7 +158,8 @@ class Viewer(QWidget):
         return x0, y0, x1, y1
 
     def needs_full_resolution(self, proxy_scale: float) -> bool:
-        return self.image_size[0] > 0 and self.zoom > proxy_scale * 1.05
+        """True when the screen shows more detail than the proxy has (device pixels)."""
+        return self.image_size[0] > 0 and self.zoom * self.devicePixelRatioF() > proxy_scale * 1.05
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt
@@ -284,7 +285,8 @@ class Viewer(QWidget):
             if self._rubber.width() < 3 and self._rubber.height() < 3:   # a click: a small area
                 c = self.to_image(self._rubber.center())
                 r = max(2, int(4 / self.zoom))
-                x0, y0, x1, y1 = int(c.x()) - r, int(c.y()) - r, int(c.x()) + r, int(c.y()) + r
+                x0, y0 = max(0, int(c.x()) - r), max(0, int(c.y()) - r)
+                x1, y1 = min(w, int(c.x()) + r), min(h, int(c.y()) + r)
             if x1 > x0 and y1 > y0:
                 self.areaPicked.emit(self.tool, (x0, y0, x1 - x0, y1 - y0))
         self._drag = None

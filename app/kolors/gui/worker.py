@@ -73,7 +73,7 @@ class RenderWorker(QObject):
     tile = Signal(int, object, object, object)  # job, (x, y, w, h), QImage after, QImage before
     progress = Signal(int, float, str)        # job, fraction, text
     exported = Signal(int, object)            # job, list of written paths
-    cancelled = Signal(int)
+    cancelled = Signal(int, int)              # job, files already written (a batch)
     presetThumb = Signal(int, str, object)    # job, preset name, QImage
     filmThumb = Signal(int, str, object)      # job, path, QImage
     failed = Signal(int, str, str)            # job, lane, message
@@ -102,7 +102,9 @@ class RenderWorker(QObject):
     def start(self) -> None:
         self.thread.start()
 
-    def stop(self, wait_ms: int = 10000) -> None:
+    def stop(self, wait_ms: int = -1) -> None:
+        """Cancel everything and end the thread; waits for a step that cannot be
+        interrupted (e.g. a RAW decode) to finish (``wait_ms`` < 0: as long as it takes)."""
         with self._cv:
             self._stop = True
             for lane in LANES:
@@ -110,7 +112,10 @@ class RenderWorker(QObject):
             self._cancel_export.update(r.job for r in self._pending["export"])
             self._cv.notify_all()
         self.thread.quit()
-        self.thread.wait(wait_ms)
+        if wait_ms < 0:
+            self.thread.wait()
+        else:
+            self.thread.wait(wait_ms)
 
     def submit(self, lane: str, kind: str, **args: Any) -> int:
         """Queue a request (thread-safe); returns its job id."""
@@ -128,7 +133,10 @@ class RenderWorker(QObject):
     def cancel(self, job: int) -> None:
         with self._cv:
             self._cancel_export.add(job)
+            queued = any(r.job == job for r in self._pending["export"])
             self._pending["export"] = [r for r in self._pending["export"] if r.job != job]
+        if queued:                                    # never started: say so now
+            self.cancelled.emit(job, 0)
 
     def drop(self, lane: str) -> None:
         """Forget waiting requests of ``lane`` and stop its running one."""
@@ -176,13 +184,13 @@ class RenderWorker(QObject):
                 log.debug("job %d done in %.0f ms", req.job, (time.perf_counter() - t0) * 1000)
             except _Cancelled:
                 if req.lane == "export":
-                    self.cancelled.emit(req.job)
+                    self.cancelled.emit(req.job, int(req.args.get("_written", 0)))
             except Exception as e:  # noqa: BLE001 - every failure becomes a dialog
                 from ..engine.render import Cancelled
                 from ..engine.video import Cancelled as VideoCancelled
                 if isinstance(e, (Cancelled, VideoCancelled)):
                     if req.lane == "export":
-                        self.cancelled.emit(req.job)
+                        self.cancelled.emit(req.job, int(req.args.get("_written", 0)))
                     continue
                 msg = " ".join((str(e) or type(e).__name__).split())
                 if not isinstance(e, (ValueError, OSError)):
@@ -288,16 +296,24 @@ class RenderWorker(QObject):
             self.tile.emit(req.job, rect, self._display(after), self._display(before))
 
     def _do_export(self, req: Request) -> None:
-        """args: items = [(session_or_path, settings_or_Edit, dst)], quality, bits, long_side."""
+        """args: items = [(session_or_path, settings_or_Edit, dst)], quality, bits, long_side.
+
+        Between photos of a batch, more urgent work (a preview, an open) goes first: the
+        rest of the batch is put back at the head of the export lane and continues after."""
         from ..engine.session import Edit, PhotoSession
-        items = req.args["items"]
+        a = req.args
+        items = a["items"]
         stale = self._stale(req)
-        written: list[Path] = []
-        errors: list[str] = []
-        n = len(items)
-        for i, (src, settings, dst) in enumerate(items):
+        a.setdefault("_total", len(items))
+        written: list[Path] = a.setdefault("_paths", [])
+        errors: list[str] = a.setdefault("_errors", [])
+        n, done0 = a["_total"], a["_total"] - len(items)
+        for k, (src, settings, dst) in enumerate(items):
             if stale():
                 raise _Cancelled()
+            if k > 0 and self._yield_export(req, items[k:]):
+                return
+            i = done0 + k
             name = Path(dst).name
             self.progress.emit(req.job, i / n, f"Exporting {name} ({i + 1}/{n})")
 
@@ -310,9 +326,10 @@ class RenderWorker(QObject):
                     if edit.task and not edit.task_result:
                         edit.task_result = session.analyse(edit.task, edit.reference)
                     settings = edit.settings()
-                written.append(session.export(dst, settings, quality=req.args.get("quality", 95),
-                                              bits=req.args.get("bits"), long_side=req.args.get("long_side"),
-                                              on_progress=prog, should_cancel=stale))
+                written.append(session.export(dst, settings, quality=a.get("quality", 95), bits=a.get("bits"),
+                                              long_side=a.get("long_side"), on_progress=prog,
+                                              should_cancel=stale))
+                a["_written"] = len(written)
             except Exception as e:  # noqa: BLE001 - one bad photo does not stop a batch
                 from ..engine.render import Cancelled
                 if isinstance(e, Cancelled) or stale():
@@ -322,8 +339,16 @@ class RenderWorker(QObject):
                 errors.append(f"{src if not isinstance(src, PhotoSession) else src.path}: {e}")
         self.progress.emit(req.job, 1.0, "Done")
         if errors:
-            self.failed.emit(req.job, "export", f"{len(errors)} of {n} photos failed: " + "; ".join(errors))
+            self.failed.emit(req.job, "batch", f"{len(errors)} of {n} photos failed: " + "; ".join(errors))
         self.exported.emit(req.job, written)
+
+    def _yield_export(self, req: Request, rest: list) -> bool:
+        with self._cv:
+            if not any(self._pending[k] for k in LANES[:LANES.index("export")]):
+                return False
+            req.args["items"] = rest
+            self._pending["export"].insert(0, req)
+            return True
 
     def _do_video(self, req: Request) -> None:
         """args: session (a VideoSession), edit, dst, codec, crf."""
