@@ -30,4 +30,5 @@ def window(qtbot):
     w.resize(1200, 800)
     w.show()
     yield w
+    w._force_close = True      # never ask (a failed test may leave an export running)
     w.close()

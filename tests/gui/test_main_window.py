@@ -146,6 +146,7 @@ def test_scripted_session(window, photos, tmp_path):
         w2._on_param("exposure", 0.1, False)
         idle(w2)
     finally:
+        w2._force_close = True
         w2.close()
     assert src.read_bytes() == before_bytes                # the original is never written
 
