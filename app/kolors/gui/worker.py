@@ -213,6 +213,17 @@ class RenderWorker(QObject):
                 self._pending[req.lane] = [Request(req.lane, req.kind, {**req.args, req.args["_key"]: rest}, req.job)]
             return True
 
+    def _background_items(self, req: Request, key: str):
+        """The items of ``req.args[key]`` one by one, stopping when the request is stale
+        or when more urgent work waits (the rest is put back, see :meth:`_yield`)."""
+        req.args["_key"] = key
+        items = list(req.args[key])
+        for i, item in enumerate(items):
+            self._check(req)
+            if self._yield(req, items[i:]):
+                return
+            yield item
+
     def _check(self, req: Request) -> None:
         if self._stale(req)():
             raise _Cancelled()
@@ -366,12 +377,7 @@ class RenderWorker(QObject):
         from ..io.presets import get_preset
         s = self._session(req)
         side = int(req.args.get("max_side", 160))
-        req.args["_key"] = "names"
-        names = list(req.args["names"])
-        for i, name in enumerate(names):
-            self._check(req)
-            if self._yield(req, names[i:]):
-                return
+        for name in self._background_items(req, "names"):
             try:
                 settings = get_preset(name).settings
                 img = s.render_preview(settings, side, lut_size=17, should_cancel=self._stale(req))
@@ -385,12 +391,7 @@ class RenderWorker(QObject):
 
     def _do_film(self, req: Request) -> None:
         from ..engine.thumbs import file_thumbnail
-        req.args["_key"] = "paths"
-        paths = list(req.args["paths"])
-        for i, path in enumerate(paths):
-            self._check(req)
-            if self._yield(req, paths[i:]):
-                return
+        for path in self._background_items(req, "paths"):
             try:
                 arr = file_thumbnail(path, int(req.args.get("max_side", 128)))
             except Exception as e:  # noqa: BLE001 - an unreadable file gets a placeholder
