@@ -153,3 +153,15 @@ def test_file_thumbnails_and_listing(tmp_path, sample_png):
     bad.write_bytes(b"\xff\xd8\xff garbage")
     with pytest.raises(Exception, match="bad.jpg"):
         file_thumbnail(bad, 64)
+
+
+def test_raw_thumbnails_come_from_the_embedded_preview(data_dir, monkeypatch):
+    import kolors.io.raw as raw
+    from kolors.engine.thumbs import file_thumbnail
+    calls = []
+    real = raw.read_raw
+    monkeypatch.setattr(raw, "read_raw", lambda *a, **k: calls.append(a) or real(*a, **k))
+    t = file_thumbnail(data_dir / "raw" / "RAW_CANON_D30_SRGB.CRW", 96)
+    assert t.shape == (64, 96, 3) and not calls            # the camera's JPEG, no development
+    t = file_thumbnail(data_dir / "raw" / "Blackmagic.dng", 96)   # none embedded: half-size development
+    assert max(t.shape[:2]) == 96 and len(calls) == 1 and t.mean() > 5
