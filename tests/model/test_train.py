@@ -11,7 +11,7 @@ from PIL import Image
 
 from kolors.core import color, registry
 from kolors.errors import InputError
-from kolors.model.degrade import DEGRADATIONS, apply_settings, degrade
+from kolors.model.degrade import DEGRADATIONS, TRAINING_MIX, apply_settings, degrade, training_sample
 from kolors.model.io import load_checkpoint, load_model, save_checkpoint, ship_weights
 from kolors.model.net import CONFIGS, KolorsNet, controls_to_settings, settings_to_controls
 from kolors.model.train import TrainOptions, _multitask_step, train
@@ -153,6 +153,28 @@ def test_degradations_are_seeded_and_change_the_photo(task):
     assert torch.equal(d1.input, d2.input) and torch.equal(d1.target, d2.target)
     assert float(color.delta_e2000_rgb(d1.input, d1.target).mean()) > 1.0
     assert d1.input.min() >= 0 and d1.input.max() <= 1
+
+
+@pytest.mark.parametrize("task", list(TRAINING_MIX))
+def test_training_mixes_clean_mild_and_full_casts(task):
+    """Training (not eval) shows the cast tasks clean photos to leave alone (input = target,
+    neutral controls), mild casts and full ones, seeded: "Auto" must not be heavy-handed."""
+    a = np.asarray(Image.open(SAMPLE).convert("RGB"))[:64, :64].astype(np.float32) / 255
+    x = color.srgb_to_linear(torch.from_numpy(a).permute(2, 0, 1)[None].contiguous())
+    kinds, drift = [], []
+    for seed in range(60):
+        d = training_sample(task, x, np.random.default_rng(seed))
+        e = training_sample(task, x, np.random.default_rng(seed))
+        assert torch.equal(d.input, e.input) and d.controls == e.controls
+        if torch.equal(d.input, x):
+            assert torch.equal(d.target, x) and settings_to_controls(d.controls) == [0.0] * 7
+            kinds.append("clean")
+        else:
+            drift.append(float(color.delta_e2000_rgb(d.input, d.target).mean()))
+            kinds.append("cast")
+    clean = kinds.count("clean") / len(kinds)
+    assert 0.1 < clean < 0.45, clean
+    assert min(drift) < 2.0 < 6.0 < max(drift)  # mild casts as well as strong ones
 
 
 def test_white_balance_cast_is_undone_exactly_by_its_controls():

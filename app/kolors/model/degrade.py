@@ -22,6 +22,16 @@ The rest (fading, grain, noise, clipping) only the learned residual can answer.
 | hdr_enhance | shadows −0.3…−0.8, highlights +0.3…+0.8 and +0.2–0.8 EV, clipped at white |
 | low_light | −1.5…−4 EV with Poisson–Gaussian sensor noise |
 | style_transfer | content under one random colour style, the reference crop under another; the target is the content under the reference's style |
+
+:func:`degrade` (what ``kolors eval`` measures) always degrades. Training draws through
+:func:`training_sample`, which for the two cast tasks also returns undegraded photos
+(input = target, neutral controls: "Auto" must learn to leave a good photo alone) and
+mild casts, so the strengths it sees run from none through slight to strong:
+
+| task | clean | mild | as in the table above |
+|---|---|---|---|
+| color_correction | 30 % | 30 %: cast 5000–8500 K, tint ±8, exposure ±0.4 EV, contrast ±0.12 | 40 % |
+| white_balance | 20 % | 30 %: cast 4800–9000 K, tint ±10 | 50 % |
 """
 from __future__ import annotations
 
@@ -34,7 +44,8 @@ import torch
 from ..core import color
 from ..core.pipeline import Plan
 
-__all__ = ["Degraded", "DEGRADATIONS", "degrade", "random_style", "apply_settings"]
+__all__ = ["Degraded", "DEGRADATIONS", "degrade", "training_sample", "TRAINING_MIX", "random_style",
+           "apply_settings"]
 
 
 @dataclass
@@ -66,15 +77,15 @@ def _clip(x: torch.Tensor) -> torch.Tensor:
     return x.clamp(0.0, 1.0)
 
 
-def _white_balance(x, rng):
-    t, ti = _cast(rng, 2800.0, 12000.0, 25.0)
+def _white_balance(x, rng, lo=2800.0, hi=12000.0, tint=25.0):
+    t, ti = _cast(rng, lo, hi, tint)
     return Degraded(_clip(apply_settings(x, _cast_settings(t, ti))), x, {"temperature": t, "tint": ti})
 
 
-def _color_correction(x, rng):
-    t, ti = _cast(rng, 3500.0, 10000.0, 20.0)
-    ev = float(rng.uniform(-1.2, 1.2))
-    c = float(rng.uniform(-0.3, 0.3))
+def _color_correction(x, rng, lo=3500.0, hi=10000.0, tint=20.0, ev_max=1.2, c_max=0.3):
+    t, ti = _cast(rng, lo, hi, tint)
+    ev = float(rng.uniform(-ev_max, ev_max))
+    c = float(rng.uniform(-c_max, c_max))
     s = {**_cast_settings(t, ti), "exposure": -ev, "contrast": c}
     return Degraded(_clip(apply_settings(x, s)), x, {"temperature": t, "tint": ti, "exposure": ev, "contrast": -c})
 
@@ -160,3 +171,25 @@ def degrade(task: str, x: torch.Tensor, rng: np.random.Generator, ref: torch.Ten
     if task == "style_transfer":
         return _style_transfer(x, rng, ref)
     return DEGRADATIONS[task](x, rng)
+
+
+#: training only — task: (share of clean samples, share of mild ones, the mild degradation)
+TRAINING_MIX: dict[str, tuple[float, float, Callable]] = {
+    "color_correction": (0.3, 0.3, lambda x, rng: _color_correction(x, rng, 5000.0, 8500.0, 8.0, 0.4, 0.12)),
+    "white_balance": (0.2, 0.3, lambda x, rng: _white_balance(x, rng, 4800.0, 9000.0, 10.0)),
+}
+
+
+def training_sample(task: str, x: torch.Tensor, rng: np.random.Generator,
+                    ref: torch.Tensor | None = None) -> Degraded:
+    """What training draws for ``task``: :func:`degrade`, except that for the tasks of
+    :data:`TRAINING_MIX` a share of the samples is left clean (target = input, no control
+    moved) and a share is mildly degraded. Seeded by ``rng`` alone."""
+    if task in TRAINING_MIX:
+        clean, mild, fn = TRAINING_MIX[task]
+        u = float(rng.random())
+        if u < clean:
+            return Degraded(x, x, {})
+        if u < clean + mild:
+            return fn(x, rng)
+    return degrade(task, x, rng, ref)

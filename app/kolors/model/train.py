@@ -5,11 +5,13 @@
    another style is in the batch as a negative, so the embedding has to encode colour,
    not content.
 2. ``multitask`` — every task's seeded degradation (:mod:`kolors.model.degrade`) is
-   undone: the predicted controls run through the registry operations, the residual
-   (LUT basis + affine grid) on top. Loss: ΔE2000 + 10·(1 − SSIM) (in place of LPIPS,
-   whose pretrained weights cannot be fetched here: SSIM on the sRGB-encoded image keeps
-   structure, ΔE2000 keeps colour) + L1 on the controls against the degradation's inverse
-   parameters + LUT smoothness and monotonicity + grid smoothness.
+   undone (colour correction and white balance also get clean photos, to be left alone,
+   and mild casts: :func:`~kolors.model.degrade.training_sample`): the predicted controls
+   run through the registry operations, the residual (LUT basis + affine grid) on top.
+   Loss: ΔE2000 + 10·(1 − SSIM) (in place of LPIPS, whose pretrained weights cannot be
+   fetched here: SSIM on the sRGB-encoded image keeps structure, ΔE2000 keeps colour) +
+   L1 on the controls against the degradation's inverse parameters + LUT smoothness and
+   monotonicity + grid smoothness.
 3. ``finetune`` — stage 2 on a person's own folder, from existing weights, at a tenth of
    the learning rate.
 
@@ -33,7 +35,7 @@ import torch.nn.functional as F
 
 from ..core import color, registry
 from .data import CropSampler, load_folder
-from .degrade import apply_settings, degrade, random_style
+from .degrade import apply_settings, random_style, training_sample
 from .io import load_checkpoint, save_checkpoint
 from .net import CONFIGS, TASK_IDS, KolorsNet, controls_to_settings, settings_to_controls
 from ..core.residual import apply_residual
@@ -128,7 +130,7 @@ def _multitask_batch(sampler, rng, batch, step):
         task = tasks[(step * batch + i) % len(tasks)]
         x = sampler.crop(rng)
         ref = sampler.crop(rng) if task == "style_transfer" else None
-        d = degrade(task, x, rng, ref)
+        d = training_sample(task, x, rng, ref)
         inp.append(d.input)
         tgt.append(d.target)
         refs.append(d.reference if d.reference is not None else torch.zeros_like(x))
