@@ -118,7 +118,8 @@ def run(args) -> None:
         wait(lambda: w.preview_is_current() and not w.worker.busy())
         dfirst = [dt for _j, s, dt in w.painted if s == "coarse"]
         dfine = [dt for _j, s, dt in w.painted if s == "fine"]
-        rows.append((zoom, f"drag ({len(dfine)} of {args.changes} states rendered)", dfirst, dfine))
+        rows.append((zoom, f"drag at 60 Hz ({len(dfirst)} coarse, {len(dfine)} fine paints for {args.changes} "
+                           "states)", dfirst, dfine))
         w.viewer.set_fit()
     # heartbeat during a full-resolution export
     from kolors.gui.export_dialog import ExportOptions
