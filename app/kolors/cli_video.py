@@ -117,32 +117,18 @@ def _pipeline(args: argparse.Namespace):
     pipe = enh.create_video_pipeline(input_res=None, output_res=_size(args.size))
     ref = None
     if args.reference:
-        from .io.images import read_image
         if not Path(args.reference).exists():
             raise CliError(f"{args.reference}: no such file")
-        data = read_image(args.reference).data
-        import numpy as np
-        if data.dtype != np.uint8:
-            data = (data.astype(np.float32) / (65535.0 if data.dtype == np.uint16 else 1.0) * 255 + 0.5).clip(0, 255)
-            data = data.astype(np.uint8)
-        ref = np.ascontiguousarray(data[..., ::-1])
+        ref = args.reference                     # read by the pipeline, as Enhancer.enhance does
     pipe.set_params(frame_batch=args.frame_batch, use_jit=not args.no_jit, temporal_smooth=smooth,
                     task=args.task, intensity=args.intensity, preset=args.preset, reference=ref, **params)
     return enh, pipe
 
 
 def _check_video_output(out: str, inp: str | None) -> Path:
-    from .cli import CliError
-    from .io.atomic import same_file
+    from .cli import _check_output
     from .io.video import VIDEO_SUFFIXES
-    o = Path(out)
-    if inp is not None and o.exists() and same_file(o, inp):
-        raise CliError(f"{out}: refusing to overwrite the input file")
-    if o.suffix.lower() not in VIDEO_SUFFIXES:
-        raise CliError(f"{out}: unknown video format {o.suffix or '(none)'}; use one of {', '.join(VIDEO_SUFFIXES)}")
-    if not o.parent.exists():
-        raise CliError(f"{out}: folder {o.parent} does not exist")
-    return o
+    return _check_output(inp, out, VIDEO_SUFFIXES, "video")
 
 
 def cmd_video(args: argparse.Namespace) -> int:

@@ -166,12 +166,13 @@ class VideoPipeline:
     def set_params(self, frame_batch: int | None = None, use_jit: bool | None = None, cache_size: int | None = None,
                    *, temporal_smooth: float | None = None, scene_threshold: float | None = None,
                    task: str | None = None, intensity: float | None = None, preset: str | None = None,
-                   reference: np.ndarray | None = None, **params: Any) -> "VideoPipeline":
+                   reference: np.ndarray | str | Path | None = None, **params: Any) -> "VideoPipeline":
         """``frame_batch``: frames per forward pass of the model (≥ 1); ``use_jit``: the
         fused, compiled apply step for learned grades; ``cache_size``: per-frame model
         results kept (0 = none); ``temporal_smooth`` 0–5; ``scene_threshold`` (> 0, default
         1: scale of the cut thresholds); ``task``/``intensity``/``preset`` as
-        :meth:`Enhancer.enhance`; ``reference``: a BGR uint8 image for style transfer;
+        :meth:`Enhancer.enhance`; ``reference``: for style transfer, a BGR image
+        (uint8, uint16 or float32) or an image path, as :meth:`Enhancer.enhance` takes it;
         ``params``: visible registry parameters. Values are validated (``ValueError``)."""
         if frame_batch is not None:
             if isinstance(frame_batch, bool) or not isinstance(frame_batch, int) or not 1 <= frame_batch <= 256:
@@ -206,8 +207,7 @@ class VideoPipeline:
             get_preset(preset)
             self.preset = preset
         if reference is not None:
-            from .enhancer import _check_image
-            self._reference = thumb_linear(np.ascontiguousarray(_check_image(reference, "reference")[..., ::-1]))
+            self._reference = thumb_linear(self.enhancer._load_reference(reference))
         if params:
             self.params.update(registry.validate_settings(params, allow_hidden=False))
         if self.task == "style_transfer" and self._reference is None:

@@ -107,12 +107,7 @@ class VideoSession(PhotoSession):
         pipe = self.enhancer.create_video_pipeline(input_res=(self.info.width, self.info.height), output_res=None)
         visible = registry.params()
         params = {k: v for k, v in edit.params.items() if k in visible}
-        ref = None
-        if edit.reference and edit.task == "style_transfer":
-            from ..io.images import read_image
-            ref = np.ascontiguousarray(read_image(edit.reference).data[..., ::-1])
-            if ref.dtype != np.uint8:
-                ref = (ref.astype(np.float32) / (65535.0 if ref.dtype == np.uint16 else 1.0) * 255 + 0.5).clip(0, 255).astype(np.uint8)
+        ref = edit.reference if edit.reference and edit.task == "style_transfer" else None
         pipe.set_params(temporal_smooth=float(edit.temporal_smooth), task=edit.task, intensity=edit.intensity,
                         preset=edit.preset, reference=ref, **params)
 
