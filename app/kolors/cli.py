@@ -145,12 +145,16 @@ def _check_input(path: str) -> Path:
     return p
 
 
-def _check_output(inp: Path, out: str) -> Path:
+def _check_output(inp: Path | str | None, out: str, suffixes: Sequence[str] = IMAGE_SUFFIXES,
+                  what: str = "output") -> Path:
+    """``out`` as a Path: not the input file (nor another name of it), a known suffix, an
+    existing folder; ``CliError`` saying which."""
+    from .io.atomic import same_file
     o = Path(out)
-    if o.exists() and o.resolve() == inp.resolve():
+    if inp is not None and o.exists() and same_file(o, inp):
         raise CliError(f"{out}: refusing to overwrite the input file")
-    if o.suffix.lower() not in IMAGE_SUFFIXES:
-        raise CliError(f"{out}: unknown output format {o.suffix or '(none)'}; use one of {', '.join(IMAGE_SUFFIXES)}")
+    if o.suffix.lower() not in suffixes:
+        raise CliError(f"{out}: unknown {what} format {o.suffix or '(none)'}; use one of {', '.join(suffixes)}")
     if not o.parent.exists():
         raise CliError(f"{out}: folder {o.parent} does not exist")
     return o
