@@ -6,6 +6,7 @@ platform's user data folder (``platformdirs``). User presets shadow shipped ones
 same name only when saved under a new name — shipped names are refused on save."""
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -37,9 +38,31 @@ class Preset:
                 "settings": registry.settings_to_json(self.settings)}
 
 
+#: parsed presets by (path, mtime, size, user): the desktop app asks for the current
+#: preset on every slider event; a changed file has another key, so it is read again
+_LOADED: dict[tuple, Preset] = {}
+
+
 def load_preset_file(path: str | Path, user: bool = False) -> Preset:
-    """Read and validate one preset file; ``InputError`` names the file and field."""
+    """Read and validate one preset file; ``InputError`` names the file and field.
+    Unchanged files come from a cache; each call returns its own copy."""
     path = Path(path)
+    try:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_mtime_ns, st.st_size, user)
+    except OSError:
+        key = None
+    hit = _LOADED.get(key) if key is not None else None
+    if hit is None:
+        hit = _read_preset_file(path, user)
+        if key is not None:
+            if len(_LOADED) > 256:
+                _LOADED.clear()
+            _LOADED[key] = hit
+    return Preset(hit.name, copy.deepcopy(hit.settings), hit.description, hit.path, hit.user, dict(hit.extra))
+
+
+def _read_preset_file(path: Path, user: bool) -> Preset:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
