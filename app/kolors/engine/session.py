@@ -212,15 +212,14 @@ class PhotoSession:
         enhancer's cached 65³ plan — the export's — in horizontal bands of ``band`` rows;
         ``on_band(y, rows)`` receives each as it is done. ``should_cancel`` is polled
         between bands (and tiles) and raises :class:`~kolors.engine.render.Cancelled`."""
-        arr, s = self.proxy(max_side)
+        arr, s = self.proxy(max(64, max_side // 2) if coarse else max_side)
         if coarse:
-            arr, s = self.proxy(max(64, max_side // 2))
-            plan = Plan(dict(settings), source_max=self._source_max(arr), lut_size=COARSE_LUT)
-        elif lut_size is not None:
+            lut_size = COARSE_LUT
+        if lut_size is not None:     # a small table of its own, not the export's cached plan
             plan = Plan(dict(settings), source_max=self._source_max(arr), lut_size=int(lut_size))
         else:
             plan = self.enhancer.plan(settings, self._source_max(arr))
-        if coarse or lut_size is not None or on_band is None:
+        if lut_size is not None or on_band is None:
             return render_array(arr, plan, np.uint8, self._opts(s, should_cancel))
         h = arr.shape[0]
         out = np.empty(arr.shape[:2] + (3,), np.uint8)

@@ -198,6 +198,8 @@ class MainWindow(QMainWindow):
         self.video_time = res["time"]
         self.time_text.setText(f"{res['time']:.2f} s")
         self._orig_side = 0
+        self._edit_version += 1                     # tiles of the previous frame are not wanted
+        self.viewer.clear_tiles()
         self.request_preview()
         self._shown_job = self._preview_job        # the previous frame is not shown any more
 
@@ -580,7 +582,7 @@ class MainWindow(QMainWindow):
         while len(self._requested) > 256:
             self._requested.pop(next(iter(self._requested)))
         self._preview_settings = settings
-        self.viewer.clear_tiles()
+        self.viewer.clear_tiles(before=False)
         self._view_timer.start()
 
     def preview_is_current(self) -> bool:
@@ -661,17 +663,20 @@ class MainWindow(QMainWindow):
         have = set(v.tiles_after)
         tiles = [t for t in region_for_tiles(x0, y0, x1, y1, w, h, TILE) if t not in have]
         if tiles:
-            self._region_job = self.worker.submit("region", "region", tiles=tiles, settings=self.edit.settings(),
+            before = [t for t in tiles if t not in v.tiles_before]
+            self._region_job = self.worker.submit("region", "region", tiles=tiles, before=before,
+                                                  settings=self.edit.settings(),
                                                   session=self.session)
             self._region_version[self._region_job] = self._edit_version
 
-    def _on_tile(self, job: int, rect: tuple, after: QImage, before: QImage) -> None:
+    def _on_tile(self, job: int, rect: tuple, after: QImage, before: QImage | None) -> None:
         if self._region_version.get(job) != self._edit_version:
             return
         if len(self.viewer.tiles_after) > 400:      # panning far at 100 %: keep memory bounded
             self.viewer.clear_tiles()
         self.viewer.tiles_after[tuple(rect)] = after
-        self.viewer.tiles_before[tuple(rect)] = before
+        if before is not None:
+            self.viewer.tiles_before[tuple(rect)] = before
         self.viewer.update()
 
     # ------------------------------------------------------------------ presets

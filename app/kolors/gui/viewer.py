@@ -57,9 +57,12 @@ class Viewer(QWidget):
         self.viewChanged.emit()
         self.update()
 
-    def clear_tiles(self) -> None:
+    def clear_tiles(self, before: bool = True) -> None:
+        """Forget the full-resolution tiles (``before=False``: only the edited ones: the
+        unedited render of the same source does not change with the edit)."""
         self.tiles_after.clear()
-        self.tiles_before.clear()
+        if before:
+            self.tiles_before.clear()
 
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:

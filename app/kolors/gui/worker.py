@@ -299,12 +299,13 @@ class RenderWorker(QObject):
         s = self._session(req)
         settings = req.args["settings"]
         stale = self._stale(req)
+        need_before = set(req.args.get("before", ()))
         for rect in req.args["tiles"]:
             self._check(req)
             after = s.render_region(settings, rect, should_cancel=stale)
-            before = s.render_region({}, rect, should_cancel=stale)
+            before = s.render_region({}, rect, should_cancel=stale) if rect in need_before else None
             self._check(req)
-            self.tile.emit(req.job, rect, self._display(after), self._display(before))
+            self.tile.emit(req.job, rect, self._display(after), None if before is None else self._display(before))
 
     def _do_export(self, req: Request) -> None:
         """args: items = [(session_or_path, settings_or_Edit, dst)], quality, bits, long_side.
