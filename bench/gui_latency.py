@@ -52,17 +52,8 @@ def make_photo(folder: Path) -> Path:
 
 
 def wait(cond, timeout: float = 300.0) -> bool:
-    from PySide6.QtCore import QEventLoop, QTimer
-    t0 = time.monotonic()
-    if cond():
-        return True
-    loop = QEventLoop()
-    tm = QTimer()
-    tm.timeout.connect(lambda: loop.quit() if cond() or time.monotonic() - t0 > timeout else None)
-    tm.start(2)
-    loop.exec()
-    tm.stop()
-    return cond()
+    from kolors.gui.app import wait_until
+    return wait_until(cond, timeout, poll_ms=2)
 
 
 def pct(v: list[float], q: float) -> float:

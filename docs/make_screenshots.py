@@ -11,17 +11,15 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 
 
 def main(out: Path, photos: Path) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtGui import QGuiApplication
 
-    from kolors.gui.app import make_app
+    from kolors.gui.app import make_app, wait_until
     from kolors.gui.main_window import MainWindow
 
     app = make_app()
@@ -30,12 +28,7 @@ def main(out: Path, photos: Path) -> None:
         shutil.copy(p, tmp / p.name)
 
     def wait(cond, t=120.0):
-        t0 = time.monotonic()
-        loop = QEventLoop()
-        tm = QTimer()
-        tm.timeout.connect(lambda: loop.quit() if cond() or time.monotonic() - t0 > t else None)
-        tm.start(20)
-        loop.exec()
+        wait_until(cond, t, poll_ms=20)
 
     w = MainWindow()
     w.resize(1600, 1000)

@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 from kolors.io.images import read_image
 from kolors.io.sidecar import sidecar_path
 
-from gui_helpers import idle, wait_until
+from gui_helpers import cancel_midway, idle, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -126,14 +126,8 @@ def test_scripted_session(window, photos, tmp_path):
         # cancel an export midway: nothing at the destination
         w2._on_param("local_contrast", True, False)       # a spatial grade renders tile by tile
         opts2 = ExportOptions(tmp_path / "out2", "{name}", "TIFF", 95, 16)
-        job2 = w2.export(opts2)
-        # cancel from the GUI thread once the export is under way
-        wait_until(lambda: 0 < w2._export_jobs.get(job2, {}).get("progress", 0) < 1
-                   or getattr(w2, "last_export", (0,))[0] == job2, 120, "export progress")
-        seen = [w2._export_jobs.get(job2, {}).get("progress")]
-        w2.cancel_export(job2)
-        wait_until(lambda: getattr(w2, "last_export", (0,))[0] == job2, 120, "the cancelled export")
-        assert w2.last_export[1] is None and seen[0] is not None and 0 < seen[0] < 1
+        seen = cancel_midway(w2, w2.export(opts2), 120)
+        assert w2.last_export[1] is None and seen is not None and 0 < seen < 1
         assert list((tmp_path / "out2").iterdir()) == []
 
         # a corrupt file: a dialog, the window alive with its photo

@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from gui_helpers import idle, wait_until
+from gui_helpers import cancel_midway, idle, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")]
 
@@ -53,11 +53,6 @@ def test_open_scrub_grade_and_export_a_video(window, clip, tmp_path):
     assert 0 < prog[1] < 1 and prog[-1] == 1.0
     # cancel midway: no file
     dst2 = tmp_path / "cancelled.mp4"
-    job2 = window.export_video(dst2)
-    wait_until(lambda: 0 < window._export_jobs.get(job2, {}).get("progress", 0) < 1
-               or getattr(window, "last_export", (0,))[0] == job2, 120, "export progress")
-    seen = [window._export_jobs.get(job2, {}).get("progress")]
-    window.cancel_export(job2)
-    wait_until(lambda: getattr(window, "last_export", (0,))[0] == job2, 180, "the cancelled export")
-    assert window.last_export[1] is None and seen[0] is not None and 0 < seen[0] < 1 and not dst2.exists()
+    seen = cancel_midway(window, window.export_video(dst2))
+    assert window.last_export[1] is None and seen is not None and 0 < seen < 1 and not dst2.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".mp4") == ["clip.mp4", "graded.mp4"]

@@ -7,7 +7,27 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["run_gui", "display_profile", "make_app"]
+__all__ = ["run_gui", "display_profile", "make_app", "wait_until"]
+
+
+def wait_until(cond, timeout: float = 60.0, poll_ms: int = 10) -> bool:
+    """Run the Qt event loop until ``cond()`` is true or ``timeout`` seconds pass; returns
+    ``cond()``. For scripts, benchmarks and tests that drive the window: it waits in a
+    real ``QEventLoop``, which releases the GIL while idle (PySide6's ``QTest.qWait``, and
+    so pytest-qt's ``waitUntil``, keep it while sleeping and starve the render worker)."""
+    import time
+
+    from PySide6.QtCore import QEventLoop, QTimer
+    t0 = time.monotonic()
+    if cond():
+        return True
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: loop.quit() if cond() or time.monotonic() - t0 > timeout else None)
+    timer.start(poll_ms)
+    loop.exec()
+    timer.stop()
+    return bool(cond())
 
 
 def display_profile() -> bytes | None:
