@@ -178,7 +178,10 @@ def test_corrupt_sidecar_is_set_aside_with_a_warning(window, photos):
 
 
 def test_auto_puts_the_model_values_on_the_sliders_and_picker(window, photos):
-    _open(window, photos[2])
+    import cv2
+    big = photos[2].with_name("big.png")                 # 2304×1536: larger than the proxy
+    cv2.imwrite(str(big), cv2.resize(cv2.imread(str(photos[2])), None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC))
+    _open(window, big)
     window.run_task("color_correction")
     wait_until(lambda: window.edit.task == "color_correction", 60, "the task")
     idle(window)
@@ -196,13 +199,15 @@ def test_auto_puts_the_model_values_on_the_sliders_and_picker(window, photos):
     assert window.edit.params["region_boost"]["roi"] == [[10.0, 20.0, 110.0, 70.0]]
     assert window.viewer.rois == [(10.0, 20.0, 110.0, 70.0)]
     idle(window)
-    # 100 %: only visible tiles at full resolution
+    # 100 %: only visible tiles at full resolution (the photo is larger than the screen-sized
+    # proxy, so full resolution has something to add)
+    assert window._proxy_scale < 1
     window.viewer.set_zoom(2.0)
     wait_until(lambda: len(window.viewer.tiles_after) > 0, 60, "full-resolution tiles")
     x0, y0, x1, y1 = window.viewer.visible_rect()
     for (x, y, w, h) in window.viewer.tiles_after:
         assert x < x1 and y < y1 and x + w > x0 and y + h > y0
-    assert len(window.viewer.tiles_after) < (768 // 256 + 1) * (512 // 256 + 1)
+    assert len(window.viewer.tiles_after) < (2304 // 256) * (1536 // 256)
 
 
 def test_copy_paste_batch_export_and_user_preset(window, photos, tmp_path):

@@ -161,8 +161,10 @@ class Viewer(QWidget):
         return x0, y0, x1, y1
 
     def needs_full_resolution(self, proxy_scale: float) -> bool:
-        """True when the screen shows more detail than the proxy has (device pixels)."""
-        return self.image_size[0] > 0 and self.zoom * self.devicePixelRatioF() > proxy_scale * 1.05
+        """True when the screen shows more detail than the proxy has (device pixels); never
+        when the proxy already is the full-resolution photo."""
+        return (self.image_size[0] > 0 and proxy_scale < 1.0
+                and self.zoom * self.devicePixelRatioF() > proxy_scale * 1.05)
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt
