@@ -589,6 +589,7 @@ def transcode(src: str | Path, dst: str | Path, pipeline: VideoPipeline, *, code
             reader.close()
             raise
     stats = TranscodeStats()
+    frames: Any = None
     t0 = time.perf_counter()
     wq: queue.Queue = queue.Queue(maxsize=max(2, pipeline.frame_batch * 2))
     err: list[BaseException] = []
@@ -655,6 +656,8 @@ def transcode(src: str | Path, dst: str | Path, pipeline: VideoPipeline, *, code
             writer.abort()
         raise
     finally:
+        if frames is not None:   # stop and join the decode thread before its container is closed
+            frames.close()
         reader.close()
     stats.seconds = time.perf_counter() - t0
     stats.cuts = list(pipeline.cuts)
