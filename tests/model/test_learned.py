@@ -49,6 +49,8 @@ def test_model_settings_hold_controls_and_residual(enh, bgr):
     registry.validate_settings(s)
     half = enh.analyse(lin.contiguous(), "color_correction", intensity=0.5)
     assert np.allclose(half["learned_lut"], 0.5 * s["learned_lut"], atol=1e-6)
+    # the strength is the model's per-task value: the intensity already scales the LUT and grid
+    assert half["learned_strength"] == s["learned_strength"] == enh.model.residual_strength.get("color_correction", 1.0)
 
 
 def test_industrial_stays_classical(enh, bgr):

@@ -94,6 +94,64 @@ def test_train_rejects_bad_options(photo_dir, tmp_path):
         train(_opts(tmp_path, tmp_path / "x.pt"), progress=False)
 
 
+def test_task_embedding_finetune_changes_only_that_task(photo_dir, tmp_path):
+    """``--tasks color_correction --only task_embedding``: the colour-correction row of the
+    task embedding moves; every other weight, the other tasks' rows included, stays
+    bit-identical, so the other tasks' outputs are exactly what they were."""
+    base = train(_opts(photo_dir, tmp_path / "base.pt", epochs=1), progress=False)
+    out = train(_opts(photo_dir, tmp_path / "emb.pt", stage="finetune", epochs=1, steps_per_epoch=3, lr=1.0,
+                      init=str(base), tasks=("color_correction",), only="task_embedding"), progress=False)
+    a, b = load_checkpoint(base)["state_dict"], load_checkpoint(out)["state_dict"]
+    for k, v in a.items():
+        if k != "task.weight":
+            assert torch.equal(v, b[k]), k
+    moved = (a["task.weight"] != b["task.weight"]).any(1)
+    assert moved.tolist() == [True, False, False, False, False, False, False]
+    with pytest.raises(ValueError, match="needs --tasks"):
+        train(_opts(photo_dir, tmp_path / "x.pt", stage="finetune", init=str(base), only="task_embedding"),
+              progress=False)
+    with pytest.raises(ValueError, match="unknown task"):
+        train(_opts(photo_dir, tmp_path / "x.pt", tasks=("industrial",)), progress=False)
+
+
+def test_calibration_fits_and_ships_a_strength_per_task(photo_dir, tmp_path):
+    """``kolors calibrate``: each task's residual strength is the candidate with the lowest
+    mean loss on the (seeded) crops; it travels in the checkpoint (plain floats), through
+    ship_weights, into the settings ``predict`` returns; a task not fitted keeps 1.0."""
+    from kolors.model.calibrate import calibrate, write_calibration
+    from kolors.model.infer import LearnedModel
+    w = ship_weights(train(_opts(photo_dir, tmp_path / "w.pt", epochs=1), progress=False), tmp_path / "ship.pt")
+    m = LearnedModel.from_file(w)
+    kw = dict(tasks=["color_correction", "low_light"], samples=3, seed=1, strengths=(0.0, 0.5, 1.0),
+              max_side=300, progress=False)
+    res = calibrate(m, photo_dir, **kw)
+    assert res == calibrate(m, photo_dir, **kw)  # seeded
+    for r in res.values():
+        assert len(r["loss"]) == 3 and r["n"] == 3
+        assert r["strength"] == r["strengths"][int(np.argmin(r["loss"]))]
+    cal = write_calibration(w, tmp_path / "cal.pt", res, photo_dir, 1)
+    shipped = ship_weights(cal, tmp_path / "cal_ship.pt")
+    assert load_checkpoint(shipped)["residual_strength"] == {t: r["strength"] for t, r in res.items()}
+    m2 = LearnedModel.from_file(shipped)
+    x = load_folder(photo_dir, 300)[0]
+    x = torch.from_numpy(x).permute(2, 0, 1)[None]
+    assert m2.predict(x, "color_correction")["learned_strength"] == res["color_correction"]["strength"]
+    assert m2.predict(x, "hdr_enhance")["learned_strength"] == 1.0
+    assert m.predict(x, "color_correction")["learned_strength"] == 1.0  # uncalibrated checkpoint
+    with pytest.raises(ValueError, match="unknown task"):
+        calibrate(m, photo_dir, tasks=["industrial"], progress=False)
+
+
+def test_checkpoint_with_a_bad_residual_strength_is_refused(tmp_path):
+    net = KolorsNet(CONFIGS["lite"])
+    for bad in ({"color_correction": 1.5}, {"color_correction": "0.5"}, [0.5]):
+        p = tmp_path / "bad.pt"
+        torch.save({"format": "kolors-model", "version": 1, "config": net.cfg.to_dict(),
+                    "state_dict": net.state_dict(), "residual_strength": bad}, p)
+        with pytest.raises(InputError, match="residual_strength"):
+            load_checkpoint(p)
+
+
 class _Payload:
     def __reduce__(self):
         import os

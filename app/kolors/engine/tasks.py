@@ -179,11 +179,19 @@ def check_task(task: str) -> str:
     return task
 
 
+#: kept as they are by :func:`blend`: the learned residual's strength (the model's fitted
+#: per-task value) — its LUT and grid already scale with the intensity, so blending the
+#: strength too would count the intensity twice (and a strength below 1 would grow as the
+#: intensity falls)
+NOT_BLENDED = frozenset({"learned_strength"})
+
+
 def blend(settings: dict[str, Any], intensity: float) -> dict[str, Any]:
-    """Blend every value toward its parameter's default (0 = identity, 1 = full)."""
+    """Blend every value toward its parameter's default (0 = identity, 1 = full), except
+    :data:`NOT_BLENDED`."""
     if not 0.0 <= intensity <= 1.0:
         raise ValueError(f"intensity must be within [0, 1], got {intensity!r}")
-    return {k: registry.get_param(k).lerp(v, intensity) for k, v in settings.items()}
+    return {k: v if k in NOT_BLENDED else registry.get_param(k).lerp(v, intensity) for k, v in settings.items()}
 
 
 def analyse(task: str, img: torch.Tensor, reference: torch.Tensor | None = None,

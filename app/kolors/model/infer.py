@@ -4,7 +4,8 @@ The network looks once at a 256×256 thumbnail (area-averaged in linear light) a
 returns registry settings: the interpretable controls (``exposure``, ``temperature``,
 ``tint``, ``contrast``, ``highlights``, ``shadows``, ``chroma_boost``: what "Auto" puts on
 the sliders) and the learned residual (``learned_lut``, ``learned_grid``: applied on top,
-with its own ``learned_strength``). Rendering those settings is resolution independent
+with its own ``learned_strength``: the task's strength fitted by ``kolors calibrate`` and
+stored in the checkpoint, 1.0 where there is none). Rendering those settings is resolution independent
 and tiles seamlessly; the engine blends them toward the defaults by ``intensity`` (0 is
 exactly the identity). Deterministic: eval mode, no sampling.
 """
@@ -17,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ..core import registry
-from .io import load_model
+from .io import load_checkpoint, load_model
 from .net import TASK_IDS, THUMB, KolorsNet, controls_to_settings
 
 __all__ = ["LearnedModel", "thumb256"]
@@ -36,14 +37,18 @@ def thumb256(linear: torch.Tensor) -> torch.Tensor:
 class LearnedModel:
     """A loaded :class:`KolorsNet` with its device."""
 
-    def __init__(self, net: KolorsNet, device: torch.device | str | None = None, source: str = ""):
+    def __init__(self, net: KolorsNet, device: torch.device | str | None = None, source: str = "",
+                 residual_strength: dict[str, float] | None = None):
         self.device = torch.device(device or "cpu")
         self.net = net.to(self.device).eval()
         self.source = source
+        #: task → default ``learned_strength`` (see :mod:`kolors.model.calibrate`); 1.0 if absent
+        self.residual_strength = dict(residual_strength or {})
 
     @classmethod
     def from_file(cls, path: str | Path, device: torch.device | str | None = None) -> "LearnedModel":
-        return cls(load_model(path, device or "cpu"), device, str(path))
+        ck = load_checkpoint(path)
+        return cls(load_model(path, device or "cpu", ck), device, str(path), ck.get("residual_strength"))
 
     @property
     def name(self) -> str:
@@ -66,4 +71,5 @@ class LearnedModel:
         s: dict[str, Any] = dict(controls_to_settings(controls)[0])
         s["learned_lut"] = lut[0].float().cpu().numpy().clip(-4.0, 4.0)
         s["learned_grid"] = grid[0].float().cpu().numpy().clip(-8.0, 8.0)
+        s["learned_strength"] = float(self.residual_strength.get(task, 1.0))
         return registry.validate_settings(s)

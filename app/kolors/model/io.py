@@ -2,7 +2,9 @@
 
 A checkpoint is a dict: ``format`` ('kolors-model'), ``version``, ``config`` (the
 :class:`~kolors.model.net.ModelConfig` as a dict), ``state_dict``, ``stage``, ``epoch``,
-``history`` (per-epoch mean losses), ``meta`` (data folder, seed, batch, ...) and, for
+``history`` (per-epoch mean losses), ``meta`` (data folder, seed, batch, ...),
+``residual_strength`` (task → default ``learned_strength``, from ``kolors calibrate``;
+absent means 1.0) and, for
 resuming, ``optimizer``/``scheduler`` states and ``extra`` (e.g. the pre-training
 projection head). Shipped weights keep only what inference needs. A file that needs
 pickle to load (arbitrary code) is refused.
@@ -26,7 +28,8 @@ FORMAT = "kolors-model"
 
 def save_checkpoint(path: str | os.PathLike, net: KolorsNet, *, stage: str = "", epoch: int = 0,
                     history: list | None = None, meta: dict | None = None, optimizer: dict | None = None,
-                    scheduler: dict | None = None, extra: dict | None = None) -> Path:
+                    scheduler: dict | None = None, extra: dict | None = None,
+                    residual_strength: dict[str, float] | None = None) -> Path:
     """Write a checkpoint atomically (temporary file, then rename)."""
     from ..io.atomic import atomic_write
     ck: dict[str, Any] = {"format": FORMAT, "version": 1, "config": net.cfg.to_dict(),
@@ -39,6 +42,8 @@ def save_checkpoint(path: str | os.PathLike, net: KolorsNet, *, stage: str = "",
         ck["scheduler"] = scheduler
     if extra:
         ck["extra"] = extra
+    if residual_strength:
+        ck["residual_strength"] = {str(k): float(v) for k, v in residual_strength.items()}
     buf = io.BytesIO()
     torch.save(ck, buf)
     return atomic_write(path, lambda f: f.write(buf.getvalue()))
@@ -62,12 +67,17 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         ck["config"] = ModelConfig.from_dict(ck["config"])
     except (TypeError, KeyError) as e:
         raise InputError(f"{p}: bad model config ({e})") from None
+    rs = ck.get("residual_strength", {})
+    if not isinstance(rs, dict) or not all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in rs.values()):
+        raise InputError(f"{p}: bad residual_strength (task → a number within [0, 1])")
     return ck
 
 
-def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> KolorsNet:
-    """A :class:`KolorsNet` in eval mode from a checkpoint."""
-    ck = load_checkpoint(path)
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu",
+               checkpoint: dict | None = None) -> KolorsNet:
+    """A :class:`KolorsNet` in eval mode from a checkpoint (``checkpoint``: the one
+    :func:`load_checkpoint` already returned for ``path``, so it is not read twice)."""
+    ck = checkpoint if checkpoint is not None else load_checkpoint(path)
     net = KolorsNet(ck["config"])
     try:
         net.load_state_dict(ck["state_dict"])
@@ -77,10 +87,11 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> K
 
 
 def ship_weights(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
-    """Copy a training checkpoint's inference part (config, weights, history, meta) to
-    ``dst``: no optimizer state, nothing but tensors and numbers."""
+    """Copy a training checkpoint's inference part (config, weights, history, meta,
+    residual strengths) to ``dst``: no optimizer state, nothing but tensors and numbers."""
     ck = load_checkpoint(src)
     net = KolorsNet(ck["config"])
     net.load_state_dict(ck["state_dict"])
     return save_checkpoint(dst, net, stage=ck.get("stage", ""), epoch=ck.get("epoch", 0),
-                           history=ck.get("history"), meta=ck.get("meta"))
+                           history=ck.get("history"), meta=ck.get("meta"),
+                           residual_strength=ck.get("residual_strength"))

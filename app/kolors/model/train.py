@@ -62,6 +62,8 @@ class TrainOptions:
     grad_checkpoint: bool = False
     max_side: int = 640
     threads: int | None = None
+    tasks: tuple[str, ...] | None = None  # multitask/finetune: train on these tasks only (default all)
+    only: str | None = None  # "task_embedding": train only the embedding rows of ``tasks``
 
 
 # ----------------------------------------------------------------------------- losses
@@ -123,8 +125,8 @@ def _pretrain_step(net, head, sampler, rng, batch, dev):
     return loss, {"nce": float(loss.detach())}
 
 
-def _multitask_batch(sampler, rng, batch, step):
-    tasks = list(TASK_IDS)
+def _multitask_batch(sampler, rng, batch, step, tasks=None):
+    tasks = list(tasks or TASK_IDS)
     inp, tgt, refs, mask, ids, ctrl = [], [], [], [], [], []
     for i in range(batch):
         task = tasks[(step * batch + i) % len(tasks)]
@@ -150,8 +152,8 @@ def run_controls(x: torch.Tensor, controls: torch.Tensor) -> torch.Tensor:
     return torch.cat(outs)
 
 
-def _multitask_step(net, sampler, rng, batch, dev, step, total, autocast):
-    inp, tgt, ref, mask, ids, ctrl = _multitask_batch(sampler, rng, batch, step)
+def _multitask_step(net, sampler, rng, batch, dev, step, total, autocast, tasks=None):
+    inp, tgt, ref, mask, ids, ctrl = _multitask_batch(sampler, rng, batch, step, tasks)
     inp, tgt, ref, mask, ids, ctrl = (t.to(dev) for t in (inp, tgt, ref, mask, ids, ctrl))
     with autocast():
         pred, lut, grid = net(inp, ids, ref, mask)
@@ -168,6 +170,20 @@ def _multitask_step(net, sampler, rng, batch, dev, step, total, autocast):
 
 
 # ----------------------------------------------------------------------------- driver
+def _task_rows_only(net: KolorsNet, tasks: list[str]) -> list[torch.nn.Parameter]:
+    """Freeze everything but the task embedding rows of ``tasks``: a fine-tune that can
+    change what the network does for those tasks and provably nothing else (every other
+    weight, the other tasks' rows included, stays bit-identical)."""
+    for p in net.parameters():
+        p.requires_grad_(False)
+    w = net.task.weight
+    w.requires_grad_(True)
+    keep = torch.zeros(w.shape[0], 1, dtype=w.dtype, device=w.device)
+    keep[[TASK_IDS[t] for t in tasks]] = 1.0
+    w.register_hook(lambda g: g * keep)
+    return [w]
+
+
 def _device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -187,6 +203,14 @@ def train(opts: TrainOptions, progress: bool = True, on_epoch: Callable[[int, di
             raise ValueError(f"{k} must be ≥ 1, got {getattr(opts, k)}")
     if opts.stage == "pretrain" and opts.batch < 2:
         raise ValueError("pretrain needs a batch of at least 2")
+    tasks = list(opts.tasks) if opts.tasks else list(TASK_IDS)
+    for t in tasks:
+        if t not in TASK_IDS:
+            raise ValueError(f"unknown task {t!r}; learned tasks: {', '.join(TASK_IDS)}")
+    if opts.only not in (None, "task_embedding"):
+        raise ValueError(f"unknown --only {opts.only!r}; valid: task_embedding")
+    if opts.only and (opts.stage == "pretrain" or not opts.tasks):
+        raise ValueError("--only task_embedding needs --tasks and the multitask or finetune stage")
     if opts.threads:
         torch.set_num_threads(opts.threads)
     dev = _device(opts.device)
@@ -222,10 +246,13 @@ def train(opts: TrainOptions, progress: bool = True, on_epoch: Callable[[int, di
         if "proj_head" in extra:
             head.load_state_dict(extra["proj_head"])
         params = list(net.style.parameters()) + list(head.parameters())
+    elif opts.only == "task_embedding":
+        params = _task_rows_only(net, tasks)
     else:
         params = list(net.parameters())
     lr = opts.lr * (0.1 if opts.stage == "finetune" else 1.0)
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
+    # no weight decay when only some rows train: decay would move the frozen rows too
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0 if opts.only else 1e-4)
     total = opts.epochs * opts.steps_per_epoch
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min(1.0, (s + 1) / 50) * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
@@ -252,7 +279,7 @@ def train(opts: TrainOptions, progress: bool = True, on_epoch: Callable[[int, di
                 with autocast():
                     loss, logs = _pretrain_step(net, head, sampler, rng, opts.batch, dev)
             else:
-                loss, logs = _multitask_step(net, sampler, rng, opts.batch, dev, step, total, autocast)
+                loss, logs = _multitask_step(net, sampler, rng, opts.batch, dev, step, total, autocast, tasks)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(opt)

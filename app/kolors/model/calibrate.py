@@ -1,0 +1,109 @@
+"""Per-task strength of the learned residual, fitted on held-out photos (``kolors calibrate``).
+
+The network predicts, for each task, the interpretable controls and a learned residual
+(global LUT + local affine grid) that :mod:`kolors.core.ops.learned_residual` applies with
+``learned_strength`` in [0, 1]. How much the residual helps differs by task: where a
+task's degradation is entirely parametric (the casts and exposure of
+``color_correction``), the controls can undo it exactly and the residual mostly adds a
+change of its own, which shows on photos that needed nothing; where the degradation is not
+(fading, grain, noise, clipping), the residual does most of the work.
+
+:func:`calibrate` measures that on photos the network was not trained on: for every task
+it draws ``samples`` crops through :func:`~kolors.model.degrade.training_sample` (the
+training mix, so the colour-correction and white-balance tasks include clean and mildly
+degraded photos as well as strong casts), predicts once, renders the controls, and scores
+the residual at each candidate strength with the training loss (ΔE2000 + 10·(1 − SSIM),
+:func:`~kolors.model.train.image_loss`). The strength with the lowest mean loss is the
+task's default ``learned_strength``; it is stored in the checkpoint (``residual_strength``,
+a dict of floats, still a plain ``weights_only`` file) and :class:`~kolors.model.infer.
+LearnedModel` puts it into the settings it predicts (what "Auto" puts on the "Learned"
+slider). A checkpoint without it uses 1.0 for every task.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from .net import TASK_IDS
+
+__all__ = ["calibrate", "DEFAULT_STRENGTHS", "write_calibration"]
+
+#: the candidate strengths: 0 (controls only) to 1 (the residual as trained), steps of 0.1
+DEFAULT_STRENGTHS = tuple(round(0.1 * i, 1) for i in range(11))
+
+
+@torch.no_grad()
+def calibrate(model: Any, data: str | Path, tasks: list[str] | None = None, samples: int = 48, seed: int = 0,
+              strengths: tuple[float, ...] = DEFAULT_STRENGTHS, max_side: int = 640,
+              progress: bool = True) -> dict[str, dict[str, Any]]:
+    """Fit each task's residual strength on the photos of ``data``.
+
+    ``model``: a :class:`~kolors.model.infer.LearnedModel`. Returns ``{task: {"strength":
+    s, "loss": [mean loss at each candidate], "de": [mean ΔE2000 at each candidate],
+    "strengths": [...], "n": samples}}``. Seeded: the crops and degradations come from
+    ``seed`` and the task alone, so every candidate (and every model) sees the same inputs.
+    """
+    from tqdm import tqdm
+
+    from ..core import registry
+    from ..core.residual import apply_residual
+    from .data import CropSampler, load_folder
+    from .degrade import apply_settings, training_sample
+    from .net import controls_to_settings
+    from .train import image_loss
+
+    tasks = list(tasks or TASK_IDS)
+    for t in tasks:
+        if t not in TASK_IDS:
+            raise ValueError(f"unknown task {t!r}; learned tasks: {', '.join(TASK_IDS)}")
+    if samples < 1:
+        raise ValueError(f"samples must be ≥ 1, got {samples}")
+    sampler = CropSampler(load_folder(data, max_side))
+    net, dev = model.net, model.device
+    out: dict[str, dict[str, Any]] = {}
+    bar = tqdm(total=len(tasks) * samples, desc="calibrate", disable=not progress, leave=False)
+    for task in tasks:
+        rng = np.random.default_rng([seed, TASK_IDS[task]])
+        losses = np.zeros((samples, len(strengths)))
+        des = np.zeros_like(losses)
+        for i in range(samples):
+            x = sampler.crop(rng)
+            ref = sampler.crop(rng) if task == "style_transfer" else None
+            d = training_sample(task, x, rng, ref)
+            ids = torch.tensor([TASK_IDS[task]], device=dev)
+            r = d.reference.to(dev) if d.reference is not None else None
+            controls, lut, grid = net(d.input.to(dev), ids, r)
+            base = apply_settings(d.input, registry.validate_settings(controls_to_settings(controls)[0]))
+            for j, s in enumerate(strengths):
+                o = apply_residual(base.to(dev), lut.float(), grid.float(), float(s)).cpu()
+                loss, logs = image_loss(o, d.target)
+                losses[i, j], des[i, j] = float(loss), logs["de"]
+            bar.update()
+        mean = losses.mean(0)
+        out[task] = {"strength": float(strengths[int(mean.argmin())]), "loss": mean.round(4).tolist(),
+                     "de": des.mean(0).round(4).tolist(), "strengths": [float(s) for s in strengths],
+                     "n": samples}
+    bar.close()
+    return out
+
+
+def write_calibration(src: str | os.PathLike, dst: str | os.PathLike, result: dict[str, dict[str, Any]],
+                      data: str | os.PathLike, seed: int) -> Path:
+    """Copy the checkpoint ``src`` to ``dst`` (atomically) with ``residual_strength`` set
+    from ``result`` (tasks not in it keep their earlier value, or 1.0)."""
+    from .io import load_checkpoint, save_checkpoint
+    from .net import KolorsNet
+    ck = load_checkpoint(src)
+    net = KolorsNet(ck["config"])
+    net.load_state_dict(ck["state_dict"])
+    strength = dict(ck.get("residual_strength") or {})
+    strength.update({t: float(r["strength"]) for t, r in result.items()})
+    meta = dict(ck.get("meta") or {})
+    meta["calibration"] = {"data": os.fspath(data), "seed": int(seed),
+                           "n": int(max(r["n"] for r in result.values()))}
+    return save_checkpoint(dst, net, stage=ck.get("stage", ""), epoch=ck.get("epoch", 0),
+                           history=ck.get("history"), meta=meta, residual_strength=strength)
