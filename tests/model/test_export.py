@@ -1,6 +1,8 @@
 """``kolors export``: TorchScript and ONNX graphs of the learned model match eager PyTorch."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +10,7 @@ import torch
 from kolors.cli import main
 from kolors.core.residual import apply_residual
 from kolors.errors import InputError
-from kolors.model.export import INPUT_NAMES, ExportModule, example_inputs, export
+from kolors.model.export import INPUT_NAMES, STRENGTH_KEY, ExportModule, example_inputs, export
 from kolors.model.io import load_model, save_checkpoint
 from kolors.model.net import CONFIGS, KolorsNet
 
@@ -26,7 +28,12 @@ def ckpt(tmp_path_factory):
         net.lut_w.weight.normal_(0.0, 0.3)
         net.local[-1].weight.normal_(0.0, 0.3)
         net.ctrl.weight.normal_(0.0, 0.3)
-    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "lite.pt", net)
+    return save_checkpoint(tmp_path_factory.mktemp("ckpt") / "lite.pt", net,
+                           residual_strength={"color_correction": 0.3})
+
+
+STRENGTHS = {"color_correction": 0.3, "color_enhance": 1.0, "white_balance": 1.0, "style_transfer": 1.0,
+             "old_photo_restoration": 1.0, "hdr_enhance": 1.0, "low_light": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +63,9 @@ def test_module_applies_the_residual_on_the_whole_image(eager):
 
 def test_torchscript_round_trip_two_sizes(ckpt, eager, tmp_path):
     path = export("torchscript", tmp_path / "m.pt", model_type="lite", weights=ckpt)
-    ts = torch.jit.load(str(path))
+    files = {STRENGTH_KEY: ""}
+    ts = torch.jit.load(str(path), _extra_files=files)
+    assert json.loads(files[STRENGTH_KEY]) == STRENGTHS  # the per-task strengths travel with it
     for h, w in SIZES:  # the trace example is 96×128: 64×80 checks the size is not baked in
         inp = _inputs(h, w)
         with torch.no_grad():
@@ -76,6 +85,7 @@ def test_onnx_in_onnxruntime_two_sizes(ckpt, eager, tmp_path):
     dims = image.type.tensor_type.shape.dim
     assert [d.dim_param for d in dims[2:]] == ["height", "width"]
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert json.loads(sess.get_modelmeta().custom_metadata_map[STRENGTH_KEY]) == STRENGTHS
     for (h, w), strength in zip(SIZES, (1.0, 0.5)):
         inp = _inputs(h, w, strength)
         got = sess.run(None, {n: x.numpy() for n, x in zip(INPUT_NAMES, inp)})

@@ -98,21 +98,41 @@ def example_inputs(height: int = 96, width: int = 128, batch: int = 1, seed: int
             torch.zeros(batch, 3, THUMB, THUMB), torch.zeros(batch), image, torch.ones(1))
 
 
-def _load_net(model_type: str, weights: str | os.PathLike | None) -> KolorsNet:
+#: name of the per-task residual strengths in the exported file (TorchScript extra file,
+#: ONNX metadata): JSON ``{task: learned_strength}`` for every learned task, in task-id order
+STRENGTH_KEY = "kolors_residual_strength.json"
+
+
+def _load_net(model_type: str, weights: str | os.PathLike | None) -> tuple[KolorsNet, str]:
+    """The network and the JSON of its per-task residual strengths (1.0 where uncalibrated)."""
+    import json
+
     from . import shipped_path
-    from .io import load_model
+    from .io import load_checkpoint, load_model
+    from .net import TASK_IDS
     if weights is None:
         weights = shipped_path(model_type)
-    return load_model(weights, "cpu")
+    ck = load_checkpoint(weights)
+    rs = ck.get("residual_strength") or {}
+    return load_model(weights, "cpu", ck), json.dumps({t: float(rs.get(t, 1.0)) for t in TASK_IDS})
 
 
-def _write_torchscript(module: ExportModule, tmp: str) -> None:
+def _write_torchscript(module: ExportModule, tmp: str, strengths: str) -> None:
     # the traced shapes stay symbolic (aten::size); only the model's own constants (LUT
     # and grid sizes) are baked in. torch 2.13 marks torch.jit as deprecated: silenced.
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
-        torch.jit.save(torch.jit.trace(module, example_inputs(), check_trace=False), tmp)
+        torch.jit.save(torch.jit.trace(module, example_inputs(), check_trace=False), tmp,
+                       _extra_files={STRENGTH_KEY: strengths})
+
+
+def _add_onnx_metadata(tmp: str, strengths: str) -> None:
+    import onnx
+    model = onnx.load(tmp)
+    entry = model.metadata_props.add()
+    entry.key, entry.value = STRENGTH_KEY, strengths
+    onnx.save(model, tmp)
 
 
 def _write_onnx(module: ExportModule, tmp: str, dynamo: bool = False) -> None:
@@ -146,6 +166,11 @@ def export(fmt: str, path: str | os.PathLike, model_type: str = "general",
     * ``'onnx'``: opset :data:`OPSET`, dynamic batch, height and width; ``dynamo=True``
       uses the ``torch.export``-based exporter instead of the TorchScript-based one.
 
+    Both files carry the checkpoint's per-task residual strengths (the ``strength`` input
+    Kolors uses for each task) as JSON under :data:`STRENGTH_KEY`: a TorchScript extra file
+    (``torch.jit.load(path, _extra_files=...)``) or ONNX metadata (onnxruntime's
+    ``get_modelmeta().custom_metadata_map``).
+
     Raises ValueError for an unknown format or model type and
     :class:`~kolors.errors.InputError` for missing or unreadable weights."""
     if fmt not in FORMATS:
@@ -153,10 +178,12 @@ def export(fmt: str, path: str | os.PathLike, model_type: str = "general",
     if model_type not in ("general", "lite"):
         raise ValueError(f"cannot export model_type {model_type!r}; valid: general, lite")
     from ..io.atomic import atomic_path
-    module = ExportModule(_load_net(model_type, weights))
+    net, strengths = _load_net(model_type, weights)
+    module = ExportModule(net)
     with atomic_path(path) as tmp:
         if fmt == "torchscript":
-            _write_torchscript(module, tmp)
+            _write_torchscript(module, tmp, strengths)
         else:
             _write_onnx(module, tmp, dynamo)
+            _add_onnx_metadata(tmp, strengths)
     return Path(path)
