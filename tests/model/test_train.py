@@ -265,6 +265,16 @@ def test_train_and_eval_commands(photo_dir, tmp_path, capsys):
         assert f"| white_balance | {method} |" in text
     assert "| clean (color_correction) | general |" in text
     assert main(["eval", "--data", str(photo_dir), "--tasks", "industrial"]) == 2  # not a learned task
+    cal = tmp_path / "cal.pt"
+    capsys.readouterr()
+    rc = main(["calibrate", "--data", str(photo_dir), "--weights", str(ship), "-o", str(cal), "--tasks",
+               "color_correction", "--samples", "2"])
+    text = capsys.readouterr().out
+    fitted = load_checkpoint(cal)["residual_strength"]["color_correction"]
+    line = next(ln for ln in text.splitlines() if ln.startswith("color_correction"))
+    assert rc == 0 and float(line.split()[1]) == fitted and len(line.split()) == 2 + 11
+    assert main(["calibrate", "--data", str(photo_dir), "--weights", str(tmp_path / "none.pt"), "-o",
+                 str(cal)]) == 2  # a missing checkpoint: one line, exit 2
 
 
 @pytest.mark.cuda
