@@ -134,6 +134,22 @@ def test_batched_and_fused_apply_stay_close_to_enhance():
     assert d.max() <= 4 and (d > 1).mean() < 1e-3
 
 
+def test_batched_frames_carry_the_calibrated_strength():
+    """Frames predicted in one batched forward pass get the same settings as one photo
+    through ``predict``, the task's calibrated ``learned_strength`` included."""
+    from kolors.engine.render import thumb_linear
+    enh = Enhancer("lite")
+    enh.model.residual_strength = {"color_correction": 0.3}
+    frames = [scene(128, 96, shift=8 * i) for i in range(3)]
+    pipe = enh.create_video_pipeline(output_res=None).set_params(task="color_correction", frame_batch=2)
+    thumbs = [thumb_linear(f) for f in frames]
+    for t, b in zip(thumbs, pipe._predict_batch(enh.model, thumbs)):
+        one = enh.model.predict(t, "color_correction")
+        assert b["learned_strength"] == one["learned_strength"] == 0.3
+        assert np.allclose(b["learned_lut"], one["learned_lut"], atol=1e-5)
+        assert np.allclose(b["learned_grid"], one["learned_grid"], atol=1e-5)
+
+
 def _noisy_scene(i: int, base: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """The static scene with this frame's noise: the same noise values, shuffled anew in
     each flat region (so the input's mean colour is the same in every frame and a change

@@ -53,6 +53,20 @@ def test_model_settings_hold_controls_and_residual(enh, bgr):
     assert half["learned_strength"] == s["learned_strength"] == enh.model.residual_strength.get("color_correction", 1.0)
 
 
+def test_calibrated_strength_is_not_blended_by_intensity(bgr):
+    """A task's calibrated residual strength goes into the settings as it is; the intensity
+    scales the LUT and grid (so the residual grows with it) and 0 is still the identity."""
+    e = Enhancer("lite", device="cpu")
+    e.model.residual_strength = {"color_correction": 0.3}
+    lin = color.srgb_to_linear(torch.from_numpy(bgr[..., ::-1].astype(np.float32) / 255).permute(2, 0, 1)[None])
+    full = e.analyse(lin.contiguous(), "color_correction")
+    half = e.analyse(lin.contiguous(), "color_correction", intensity=0.5)
+    assert full["learned_strength"] == half["learned_strength"] == 0.3
+    assert np.allclose(half["learned_grid"], 0.5 * full["learned_grid"], atol=1e-6)
+    assert e.analyse(lin.contiguous(), "hdr_enhance")["learned_strength"] == 1.0
+    assert np.array_equal(e.enhance(bgr, task="color_correction", intensity=0.0), bgr)
+
+
 def test_industrial_stays_classical(enh, bgr):
     lin = color.srgb_to_linear(torch.from_numpy(bgr[..., ::-1].astype(np.float32) / 255).permute(2, 0, 1)[None])
     s = enh.analyse(lin.contiguous(), "industrial")

@@ -112,6 +112,11 @@ def test_task_embedding_finetune_changes_only_that_task(photo_dir, tmp_path):
               progress=False)
     with pytest.raises(ValueError, match="unknown task"):
         train(_opts(photo_dir, tmp_path / "x.pt", tasks=("industrial",)), progress=False)
+    with pytest.raises(ValueError, match="pretrain has no tasks"):
+        train(_opts(photo_dir, tmp_path / "x.pt", stage="pretrain", tasks=("low_light",)), progress=False)
+    ship_weights(base, tmp_path / "shipped.pt")
+    with pytest.raises(InputError, match="nothing to resume"):
+        train(_opts(photo_dir, tmp_path / "shipped.pt", resume=True), progress=False)
 
 
 def test_calibration_fits_and_ships_a_strength_per_task(photo_dir, tmp_path):
@@ -127,24 +132,42 @@ def test_calibration_fits_and_ships_a_strength_per_task(photo_dir, tmp_path):
     res = calibrate(m, photo_dir, **kw)
     assert res == calibrate(m, photo_dir, **kw)  # seeded
     for r in res.values():
-        assert len(r["loss"]) == 3 and r["n"] == 3
-        assert r["strength"] == r["strengths"][int(np.argmin(r["loss"]))]
-    cal = write_calibration(w, tmp_path / "cal.pt", res, photo_dir, 1)
+        assert len(r["loss"]) == len(r["de"]) == 3 and r["n"] == 3
+        assert r["strength"] in (0.0, 0.5, 1.0) and r["loss"][r["strengths"].index(r["strength"])] == min(r["loss"])
+    # a strength that differs from the default, through write → ship → load → predict
+    res["color_correction"]["strength"] = 0.3
+    cal = write_calibration(w, tmp_path / "cal.pt", {"color_correction": res["color_correction"]}, photo_dir, 1)
+    cal = write_calibration(cal, cal, {"low_light": res["low_light"]}, photo_dir, 2)  # in place, adds a task
+    ck = load_checkpoint(cal)
+    assert ck["meta"]["calibration"]["color_correction"]["seed"] == 1
+    assert ck["meta"]["calibration"]["low_light"]["seed"] == 2
     shipped = ship_weights(cal, tmp_path / "cal_ship.pt")
-    assert load_checkpoint(shipped)["residual_strength"] == {t: r["strength"] for t, r in res.items()}
+    want = {"color_correction": 0.3, "low_light": res["low_light"]["strength"]}
+    assert load_checkpoint(shipped)["residual_strength"] == want
     m2 = LearnedModel.from_file(shipped)
     x = load_folder(photo_dir, 300)[0]
     x = torch.from_numpy(x).permute(2, 0, 1)[None]
-    assert m2.predict(x, "color_correction")["learned_strength"] == res["color_correction"]["strength"]
+    assert m2.predict(x, "color_correction")["learned_strength"] == 0.3
     assert m2.predict(x, "hdr_enhance")["learned_strength"] == 1.0
     assert m.predict(x, "color_correction")["learned_strength"] == 1.0  # uncalibrated checkpoint
+    # training from calibrated weights: the new weights need calibrating again (warned)
+    with pytest.warns(RuntimeWarning, match="kolors calibrate"):
+        out = train(_opts(photo_dir, tmp_path / "again.pt", epochs=1, steps_per_epoch=1, init=str(cal)),
+                    progress=False)
+    assert "residual_strength" not in load_checkpoint(out)
+    # ... except the tasks a task-embedding fine-tune leaves bit-identical
+    out = train(_opts(photo_dir, tmp_path / "emb.pt", stage="finetune", epochs=1, steps_per_epoch=1, init=str(cal),
+                      tasks=("color_correction",), only="task_embedding"), progress=False)
+    assert load_checkpoint(out)["residual_strength"] == {"low_light": want["low_light"]}
     with pytest.raises(ValueError, match="unknown task"):
         calibrate(m, photo_dir, tasks=["industrial"], progress=False)
+    with pytest.raises(ValueError, match="within"):
+        calibrate(m, photo_dir, strengths=(0.5, 1.5), progress=False)
 
 
 def test_checkpoint_with_a_bad_residual_strength_is_refused(tmp_path):
     net = KolorsNet(CONFIGS["lite"])
-    for bad in ({"color_correction": 1.5}, {"color_correction": "0.5"}, [0.5]):
+    for bad in ({"color_correction": 1.5}, {"color_correction": "0.5"}, [0.5], {"colour_correction": 0.5}):
         p = tmp_path / "bad.pt"
         torch.save({"format": "kolors-model", "version": 1, "config": net.cfg.to_dict(),
                     "state_dict": net.state_dict(), "residual_strength": bad}, p)

@@ -8,7 +8,8 @@ and/or a task:
 * a task (learned or classical) analyses each frame's thumbnail once (the learned model:
   its 256×256 thumbnail, ``frame_batch`` frames per forward pass) and gives settings:
   slider controls plus, for the learned tasks, the learned transform's parameters
-  (``learned_lut`` (17,17,17,3) and ``learned_grid`` (16,16,12)); the model's raw
+  (``learned_lut`` (17,17,17,3) and ``learned_grid`` (16,16,12)) and its calibrated
+  ``learned_strength`` (the same for every frame of a task); the model's raw
   per-frame results are kept in an LRU of ``cache_size`` keyed by the thumbnail's bytes;
 * ``temporal_smooth`` (0–5) smooths those **parameters** across frames (not the pixels):
   an exponential moving average with weight ``1 / (1 + temporal_smooth²)`` for the new
@@ -290,7 +291,7 @@ class VideoPipeline:
         """:meth:`LearnedModel.predict` for several frames in one forward pass per
         ``frame_batch`` (one frame: exactly ``predict``)."""
         from ..model.infer import thumb256
-        from ..model.net import TASK_IDS, controls_to_settings
+        from ..model.net import TASK_IDS
         if len(thumbs) == 1:
             return [model.predict(thumbs[0].to(model.device), self.task,
                                   self._reference.to(model.device) if self._reference is not None else None)]
@@ -303,12 +304,7 @@ class VideoPipeline:
                 ref = thumb256(self._reference).to(model.device).expand(len(chunk), -1, -1, -1)
             ids = torch.full((len(chunk),), TASK_IDS[self.task], device=model.device, dtype=torch.long)
             with torch.no_grad():
-                controls, lut, grid = model.net(th, ids, ref)
-            for j, c in enumerate(controls_to_settings(controls)):
-                d: dict[str, Any] = dict(c)
-                d["learned_lut"] = lut[j].float().cpu().numpy().clip(-4.0, 4.0)
-                d["learned_grid"] = grid[j].float().cpu().numpy().clip(-8.0, 8.0)
-                res.append(registry.validate_settings(d))
+                res += model.settings(*model.net(th, ids, ref), self.task)
         return res
 
     def _smooth(self, s: dict[str, Any], cut: bool) -> dict[str, Any]:

@@ -53,6 +53,7 @@ def calibrate(model: Any, data: str | Path, tasks: list[str] | None = None, samp
     from ..core.residual import apply_residual
     from .data import CropSampler, load_folder
     from .degrade import apply_settings, training_sample
+    from .infer import GRID_CLIP, LUT_CLIP
     from .net import controls_to_settings
     from .train import image_loss
 
@@ -62,6 +63,8 @@ def calibrate(model: Any, data: str | Path, tasks: list[str] | None = None, samp
             raise ValueError(f"unknown task {t!r}; learned tasks: {', '.join(TASK_IDS)}")
     if samples < 1:
         raise ValueError(f"samples must be ≥ 1, got {samples}")
+    if not strengths or not all(0.0 <= float(v) <= 1.0 for v in strengths):
+        raise ValueError(f"candidate strengths must be within [0, 1], got {strengths!r}")
     sampler = CropSampler(load_folder(data, max_side))
     net, dev = model.net, model.device
     out: dict[str, dict[str, Any]] = {}
@@ -78,8 +81,10 @@ def calibrate(model: Any, data: str | Path, tasks: list[str] | None = None, samp
             r = d.reference.to(dev) if d.reference is not None else None
             controls, lut, grid = net(d.input.to(dev), ids, r)
             base = apply_settings(d.input, registry.validate_settings(controls_to_settings(controls)[0]))
+            lut = lut.float().clamp(-LUT_CLIP, LUT_CLIP)  # as predict() hands them to the renderer
+            grid = grid.float().clamp(-GRID_CLIP, GRID_CLIP)
             for j, s in enumerate(strengths):
-                o = apply_residual(base.to(dev), lut.float(), grid.float(), float(s)).cpu()
+                o = apply_residual(base.to(dev), lut, grid, float(s)).cpu()
                 loss, logs = image_loss(o, d.target)
                 losses[i, j], des[i, j] = float(loss), logs["de"]
             bar.update()
@@ -93,8 +98,11 @@ def calibrate(model: Any, data: str | Path, tasks: list[str] | None = None, samp
 
 def write_calibration(src: str | os.PathLike, dst: str | os.PathLike, result: dict[str, dict[str, Any]],
                       data: str | os.PathLike, seed: int) -> Path:
-    """Copy the checkpoint ``src`` to ``dst`` (atomically) with ``residual_strength`` set
-    from ``result`` (tasks not in it keep their earlier value, or 1.0)."""
+    """Copy the checkpoint ``src`` to ``dst`` (atomically; ``dst`` may be ``src``) with
+    ``residual_strength`` set from ``result``: tasks not in it keep their earlier value (or
+    1.0). Everything else is kept, optimizer state included, so a training checkpoint can
+    still be resumed; ``meta["calibration"][task]`` records each task's data, seed and
+    sample count."""
     from .io import load_checkpoint, save_checkpoint
     from .net import KolorsNet
     ck = load_checkpoint(src)
@@ -103,7 +111,9 @@ def write_calibration(src: str | os.PathLike, dst: str | os.PathLike, result: di
     strength = dict(ck.get("residual_strength") or {})
     strength.update({t: float(r["strength"]) for t, r in result.items()})
     meta = dict(ck.get("meta") or {})
-    meta["calibration"] = {"data": os.fspath(data), "seed": int(seed),
-                           "n": int(max(r["n"] for r in result.values()))}
+    prov = dict(meta.get("calibration") or {})
+    prov.update({t: {"data": os.fspath(data), "seed": int(seed), "n": int(r["n"])} for t, r in result.items()})
+    meta["calibration"] = prov
     return save_checkpoint(dst, net, stage=ck.get("stage", ""), epoch=ck.get("epoch", 0),
-                           history=ck.get("history"), meta=meta, residual_strength=strength)
+                           history=ck.get("history"), meta=meta, optimizer=ck.get("optimizer"),
+                           scheduler=ck.get("scheduler"), extra=ck.get("extra"), residual_strength=strength)

@@ -7,7 +7,7 @@ the sliders) and the learned residual (``learned_lut``, ``learned_grid``: applie
 with its own ``learned_strength``: the task's strength fitted by ``kolors calibrate`` and
 stored in the checkpoint, 1.0 where there is none). Rendering those settings is resolution independent
 and tiles seamlessly; the engine blends them toward the defaults by ``intensity`` (0 is
-exactly the identity). Deterministic: eval mode, no sampling.
+exactly the identity), all but ``learned_strength``: the LUT and grid already scale with it. Deterministic: eval mode, no sampling.
 """
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ from ..core import registry
 from .io import load_checkpoint, load_model
 from .net import TASK_IDS, THUMB, KolorsNet, controls_to_settings
 
-__all__ = ["LearnedModel", "thumb256"]
+__all__ = ["LearnedModel", "thumb256", "LUT_CLIP", "GRID_CLIP"]
+
+#: the residual's LUT and grid deltas are clipped to these (the registry parameters' ranges)
+LUT_CLIP, GRID_CLIP = 4.0, 8.0
 
 
 def thumb256(linear: torch.Tensor) -> torch.Tensor:
@@ -61,15 +64,29 @@ class LearnedModel:
 
     @torch.no_grad()
     def predict(self, linear: torch.Tensor, task: str, reference: torch.Tensor | None = None) -> dict[str, Any]:
-        """Full-strength settings for ``task`` on a (1,3,H,W) linear photo (validated)."""
+        """Settings for ``task`` on a (1,3,H,W) linear photo (validated): the controls at
+        full strength, the residual's LUT and grid, and the task's calibrated
+        ``learned_strength`` (see :meth:`settings`)."""
         if task not in TASK_IDS:
             raise ValueError(f"the learned model has no task {task!r}; learned tasks: {', '.join(TASK_IDS)}")
         th = thumb256(linear).to(self.device)
         ref = thumb256(reference).to(self.device) if reference is not None else None
         ids = torch.tensor([TASK_IDS[task]], device=self.device)
-        controls, lut, grid = self.net(th, ids, ref)
-        s: dict[str, Any] = dict(controls_to_settings(controls)[0])
-        s["learned_lut"] = lut[0].float().cpu().numpy().clip(-4.0, 4.0)
-        s["learned_grid"] = grid[0].float().cpu().numpy().clip(-8.0, 8.0)
-        s["learned_strength"] = float(self.residual_strength.get(task, 1.0))
-        return registry.validate_settings(s)
+        return self.settings(*self.net(th, ids, ref), task)[0]
+
+    def settings(self, controls: torch.Tensor, lut: torch.Tensor, grid: torch.Tensor, task: str) -> list[dict[str, Any]]:
+        """The network's outputs for a batch (controls (B,7), lut (B,S,S,S,3), grid
+        (B,G,G,12)) → validated registry settings per sample: slider values, the LUT and
+        grid clipped to ±:data:`LUT_CLIP` / ±:data:`GRID_CLIP`, and ``learned_strength`` =
+        this checkpoint's calibrated strength for ``task`` (1.0 where it has none). Every
+        path that turns the network's output into settings (one photo, batched video
+        frames) goes through here."""
+        strength = float(self.residual_strength.get(task, 1.0))
+        out = []
+        for j, c in enumerate(controls_to_settings(controls)):
+            s: dict[str, Any] = dict(c)
+            s["learned_lut"] = lut[j].float().cpu().numpy().clip(-LUT_CLIP, LUT_CLIP)
+            s["learned_grid"] = grid[j].float().cpu().numpy().clip(-GRID_CLIP, GRID_CLIP)
+            s["learned_strength"] = strength
+            out.append(registry.validate_settings(s))
+        return out

@@ -43,7 +43,11 @@ def save_checkpoint(path: str | os.PathLike, net: KolorsNet, *, stage: str = "",
     if extra:
         ck["extra"] = extra
     if residual_strength:
-        ck["residual_strength"] = {str(k): float(v) for k, v in residual_strength.items()}
+        rs = {k: float(v) for k, v in residual_strength.items()}
+        bad = _bad_strengths(rs)
+        if bad:
+            raise ValueError(f"residual_strength: {bad}")
+        ck["residual_strength"] = rs
     buf = io.BytesIO()
     torch.save(ck, buf)
     return atomic_write(path, lambda f: f.write(buf.getvalue()))
@@ -67,10 +71,23 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         ck["config"] = ModelConfig.from_dict(ck["config"])
     except (TypeError, KeyError) as e:
         raise InputError(f"{p}: bad model config ({e})") from None
-    rs = ck.get("residual_strength", {})
-    if not isinstance(rs, dict) or not all(isinstance(v, float) and 0.0 <= v <= 1.0 for v in rs.values()):
-        raise InputError(f"{p}: bad residual_strength (task → a number within [0, 1])")
+    bad = _bad_strengths(ck.get("residual_strength", {}))
+    if bad:
+        raise InputError(f"{p}: bad residual_strength ({bad})")
     return ck
+
+
+def _bad_strengths(rs: Any) -> str:
+    """What is wrong with a ``residual_strength`` dict ('' when nothing)."""
+    from .net import TASK_IDS
+    if not isinstance(rs, dict):
+        return "not a dict of learned task → number within [0, 1]"
+    for k, v in rs.items():
+        if k not in TASK_IDS:
+            return f"unknown task {k!r}; learned tasks: {', '.join(TASK_IDS)}"
+        if not isinstance(v, float) or not 0.0 <= v <= 1.0:
+            return f"{k}: {v!r} is not a number within [0, 1]"
+    return ""
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu",

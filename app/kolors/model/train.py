@@ -170,6 +170,20 @@ def _multitask_step(net, sampler, rng, batch, dev, step, total, autocast, tasks=
 
 
 # ----------------------------------------------------------------------------- driver
+def _strengths_kept(init: dict[str, float], tasks: list[str], only: str | None) -> dict[str, float]:
+    """The calibrated residual strengths (:mod:`kolors.model.calibrate`) that still hold
+    after training from weights that had them: with ``only='task_embedding'`` the tasks not
+    trained are bit-identical, so theirs are kept; otherwise none are (the network changed),
+    with a warning that the new weights want ``kolors calibrate``."""
+    if only == "task_embedding":
+        return {t: v for t, v in init.items() if t not in tasks}
+    if init:
+        import warnings
+        warnings.warn(f"the starting weights' calibrated residual strengths ({', '.join(init)}) do not carry "
+                      "over to new weights: run `kolors calibrate` on the result", RuntimeWarning, stacklevel=3)
+    return {}
+
+
 def _task_rows_only(net: KolorsNet, tasks: list[str]) -> list[torch.nn.Parameter]:
     """Freeze everything but the task embedding rows of ``tasks``: a fine-tune that can
     change what the network does for those tasks and provably nothing else (every other
@@ -211,6 +225,8 @@ def train(opts: TrainOptions, progress: bool = True, on_epoch: Callable[[int, di
         raise ValueError(f"unknown --only {opts.only!r}; valid: task_embedding")
     if opts.only and (opts.stage == "pretrain" or not opts.tasks):
         raise ValueError("--only task_embedding needs --tasks and the multitask or finetune stage")
+    if opts.tasks and opts.stage == "pretrain":
+        raise ValueError("--tasks goes with the multitask or finetune stage (pretrain has no tasks)")
     if opts.threads:
         torch.set_num_threads(opts.threads)
     dev = _device(opts.device)
@@ -222,17 +238,23 @@ def train(opts: TrainOptions, progress: bool = True, on_epoch: Callable[[int, di
         init = str(shipped_path(opts.model_type))
     if opts.resume and out.exists():
         ck = load_checkpoint(out)
+        if "optimizer" not in ck or "scheduler" not in ck:
+            from ..errors import InputError
+            raise InputError(f"{out}: no optimizer state (shipped, inference-only weights): nothing to resume")
         if ck.get("stage") != opts.stage:
             raise ValueError(f"{out}: checkpoint is from stage {ck.get('stage')!r}, not {opts.stage!r}")
         net = KolorsNet(ck["config"])
         net.load_state_dict(ck["state_dict"])
         start_epoch, history, extra = int(ck["epoch"]), list(ck.get("history", [])), dict(ck.get("extra", {}))
+        strengths = dict(ck.get("residual_strength") or {})
     else:
         ck = None
+        strengths = {}
         if init is not None:
             base = load_checkpoint(init)
             net = KolorsNet(base["config"])
             net.load_state_dict(base["state_dict"])
+            strengths = _strengths_kept(base.get("residual_strength") or {}, tasks, opts.only)
         else:
             torch.manual_seed(opts.seed)
             net = KolorsNet(CONFIGS[opts.model_type])
@@ -297,7 +319,7 @@ def train(opts: TrainOptions, progress: bool = True, on_epoch: Callable[[int, di
         if head is not None:
             extra["proj_head"] = head.state_dict()
         save_checkpoint(out, net, stage=opts.stage, epoch=epoch + 1, history=history, optimizer=opt.state_dict(),
-                        scheduler=sched.state_dict(), extra=extra,
+                        scheduler=sched.state_dict(), extra=extra, residual_strength=strengths,
                         meta={"data": os.fspath(opts.data), "seed": opts.seed, "batch": opts.batch,
                               "steps_per_epoch": opts.steps_per_epoch, "epochs": opts.epochs})
         if on_epoch is not None:
