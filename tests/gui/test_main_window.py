@@ -151,7 +151,8 @@ def test_heartbeat_during_full_resolution_export(window, data_dir, tmp_path):
     two cores another test process runs beside this one, and the OS can deschedule the
     niced worker thread while it holds the GIL — one such 66 ms gap failed a clean-clone
     run. Work in the worker that held the GIL for long, once per tile or band, would show as
-    more than 1 % of late beats; a freeze as one long gap.)"""
+    more than 1 % of late beats; a freeze as one long gap, like the 832 ms of a full garbage
+    collection over the imported modules, before the window froze its startup heap.)"""
     import shutil
     src = tmp_path / "flower.png"
     shutil.copy(data_dir / "photos" / "imagecompression_info" / "flower_foveon.png", src)
