@@ -5,9 +5,10 @@ returns registry settings: the interpretable controls (``exposure``, ``temperatu
 ``tint``, ``contrast``, ``highlights``, ``shadows``, ``chroma_boost``: what "Auto" puts on
 the sliders) and the learned residual (``learned_lut``, ``learned_grid``: applied on top,
 with its own ``learned_strength``: the task's strength fitted by ``kolors calibrate`` and
-stored in the checkpoint, 1.0 where there is none). Rendering those settings is resolution independent
-and tiles seamlessly; the engine blends them toward the defaults by ``intensity`` (0 is
-exactly the identity), all but ``learned_strength``: the LUT and grid already scale with it. Deterministic: eval mode, no sampling.
+stored in the checkpoint, 1.0 where there is none). Rendering those settings is
+resolution independent and tiles seamlessly; the engine blends them toward the defaults
+by ``intensity`` (0 is exactly the identity), all but ``learned_strength`` (the LUT and
+grid already scale with the intensity). Deterministic: eval mode, no sampling.
 """
 from __future__ import annotations
 
@@ -74,7 +75,8 @@ class LearnedModel:
         ids = torch.tensor([TASK_IDS[task]], device=self.device)
         return self.settings(*self.net(th, ids, ref), task)[0]
 
-    def settings(self, controls: torch.Tensor, lut: torch.Tensor, grid: torch.Tensor, task: str) -> list[dict[str, Any]]:
+    def settings(self, controls: torch.Tensor, lut: torch.Tensor, grid: torch.Tensor,
+                 task: str) -> list[dict[str, Any]]:
         """The network's outputs for a batch (controls (B,7), lut (B,S,S,S,3), grid
         (B,G,G,12)) → validated registry settings per sample: slider values, the LUT and
         grid clipped to ±:data:`LUT_CLIP` / ±:data:`GRID_CLIP`, and ``learned_strength`` =
