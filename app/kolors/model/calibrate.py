@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .net import TASK_IDS
+from .net import TASK_IDS, check_learned_tasks
 
 __all__ = ["calibrate", "DEFAULT_STRENGTHS", "write_calibration"]
 
@@ -57,10 +57,7 @@ def calibrate(model: Any, data: str | Path, tasks: list[str] | None = None, samp
     from .net import controls_to_settings
     from .train import image_loss
 
-    tasks = list(tasks or TASK_IDS)
-    for t in tasks:
-        if t not in TASK_IDS:
-            raise ValueError(f"unknown task {t!r}; learned tasks: {', '.join(TASK_IDS)}")
+    tasks = check_learned_tasks(tasks)
     if samples < 1:
         raise ValueError(f"samples must be ≥ 1, got {samples}")
     if not strengths or not all(0.0 <= float(v) <= 1.0 for v in strengths):
@@ -80,11 +77,11 @@ def calibrate(model: Any, data: str | Path, tasks: list[str] | None = None, samp
             ids = torch.tensor([TASK_IDS[task]], device=dev)
             r = d.reference.to(dev) if d.reference is not None else None
             controls, lut, grid = net(d.input.to(dev), ids, r)
-            base = apply_settings(d.input, registry.validate_settings(controls_to_settings(controls)[0]))
+            base = apply_settings(d.input, registry.validate_settings(controls_to_settings(controls)[0])).to(dev)
             lut = lut.float().clamp(-LUT_CLIP, LUT_CLIP)  # as predict() hands them to the renderer
             grid = grid.float().clamp(-GRID_CLIP, GRID_CLIP)
             for j, s in enumerate(strengths):
-                o = apply_residual(base.to(dev), lut, grid, float(s)).cpu()
+                o = apply_residual(base, lut, grid, float(s)).cpu()
                 loss, logs = image_loss(o, d.target)
                 losses[i, j], des[i, j] = float(loss), logs["de"]
             bar.update()
@@ -103,17 +100,12 @@ def write_calibration(src: str | os.PathLike, dst: str | os.PathLike, result: di
     1.0). Everything else is kept, optimizer state included, so a training checkpoint can
     still be resumed; ``meta["calibration"][task]`` records each task's data, seed and
     sample count."""
-    from .io import load_checkpoint, save_checkpoint
-    from .net import KolorsNet
+    from .io import copy_checkpoint, load_checkpoint
     ck = load_checkpoint(src)
-    net = KolorsNet(ck["config"])
-    net.load_state_dict(ck["state_dict"])
     strength = dict(ck.get("residual_strength") or {})
     strength.update({t: float(r["strength"]) for t, r in result.items()})
     meta = dict(ck.get("meta") or {})
     prov = dict(meta.get("calibration") or {})
     prov.update({t: {"data": os.fspath(data), "seed": int(seed), "n": int(r["n"])} for t, r in result.items()})
     meta["calibration"] = prov
-    return save_checkpoint(dst, net, stage=ck.get("stage", ""), epoch=ck.get("epoch", 0),
-                           history=ck.get("history"), meta=meta, optimizer=ck.get("optimizer"),
-                           scheduler=ck.get("scheduler"), extra=ck.get("extra"), residual_strength=strength)
+    return copy_checkpoint(ck, src, dst, meta=meta, residual_strength=strength)

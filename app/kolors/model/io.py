@@ -21,7 +21,7 @@ import torch
 from ..errors import InputError
 from .net import KolorsNet, ModelConfig
 
-__all__ = ["save_checkpoint", "load_checkpoint", "load_model", "ship_weights", "FORMAT"]
+__all__ = ["save_checkpoint", "load_checkpoint", "load_model", "copy_checkpoint", "ship_weights", "FORMAT"]
 
 FORMAT = "kolors-model"
 
@@ -103,12 +103,19 @@ def load_model(path: str | os.PathLike, device: str | torch.device = "cpu",
     return net.to(device).eval()
 
 
+def copy_checkpoint(ck: dict, src: str | os.PathLike, dst: str | os.PathLike, *, training_state: bool = True,
+                    meta: dict | None = None, residual_strength: dict[str, float] | None = None) -> Path:
+    """Write ``ck`` (what :func:`load_checkpoint` returned for ``src``) to ``dst``,
+    atomically, with ``meta`` and ``residual_strength`` replaced where given; without
+    ``training_state`` the optimizer, scheduler and ``extra`` are left out."""
+    state = {k: ck.get(k) for k in ("optimizer", "scheduler", "extra")} if training_state else {}
+    return save_checkpoint(dst, load_model(src, "cpu", ck), stage=ck.get("stage", ""), epoch=ck.get("epoch", 0),
+                           history=ck.get("history"), meta=ck.get("meta") if meta is None else meta,
+                           residual_strength=(ck.get("residual_strength") if residual_strength is None
+                                              else residual_strength), **state)
+
+
 def ship_weights(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     """Copy a training checkpoint's inference part (config, weights, history, meta,
     residual strengths) to ``dst``: no optimizer state, nothing but tensors and numbers."""
-    ck = load_checkpoint(src)
-    net = KolorsNet(ck["config"])
-    net.load_state_dict(ck["state_dict"])
-    return save_checkpoint(dst, net, stage=ck.get("stage", ""), epoch=ck.get("epoch", 0),
-                           history=ck.get("history"), meta=ck.get("meta"),
-                           residual_strength=ck.get("residual_strength"))
+    return copy_checkpoint(load_checkpoint(src), src, dst, training_state=False)

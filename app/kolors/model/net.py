@@ -30,7 +30,7 @@ from torch.utils.checkpoint import checkpoint
 from ..core.residual import encode
 
 __all__ = ["ModelConfig", "KolorsNet", "CONFIGS", "CONTROLS", "TASK_IDS", "controls_to_settings",
-           "settings_to_controls", "THUMB"]
+           "settings_to_controls", "THUMB", "check_learned_tasks"]
 
 THUMB = 256
 #: the learned tasks, in the order of the task embedding (industrial stays classical)
@@ -39,6 +39,16 @@ TASK_IDS = {"color_correction": 0, "color_enhance": 1, "white_balance": 2, "styl
 #: the interpretable controls the model predicts, as registry parameter names
 CONTROLS = ("exposure", "temperature", "tint", "contrast", "highlights", "shadows", "chroma_boost")
 _REF_T = 6504.0
+
+
+def check_learned_tasks(tasks) -> list[str]:
+    """``tasks`` as a list (``None`` or empty: every learned task, in task-id order);
+    ``ValueError`` naming an unknown one and the valid choices."""
+    out = list(tasks or TASK_IDS)
+    for t in out:
+        if t not in TASK_IDS:
+            raise ValueError(f"unknown task {t!r}; learned tasks: {', '.join(TASK_IDS)}")
+    return out
 
 
 def controls_to_settings(u: torch.Tensor) -> list[dict[str, float]]:

@@ -37,7 +37,7 @@ from ..core import color, registry
 from .data import CropSampler, load_folder
 from .degrade import apply_settings, random_style, training_sample
 from .io import load_checkpoint, save_checkpoint
-from .net import CONFIGS, TASK_IDS, KolorsNet, controls_to_settings, settings_to_controls
+from .net import CONFIGS, TASK_IDS, KolorsNet, check_learned_tasks, controls_to_settings, settings_to_controls
 from ..core.residual import apply_residual
 
 __all__ = ["TrainOptions", "train", "STAGES", "image_loss", "lut_regulariser"]
@@ -217,10 +217,7 @@ def train(opts: TrainOptions, progress: bool = True, on_epoch: Callable[[int, di
             raise ValueError(f"{k} must be ≥ 1, got {getattr(opts, k)}")
     if opts.stage == "pretrain" and opts.batch < 2:
         raise ValueError("pretrain needs a batch of at least 2")
-    tasks = list(opts.tasks) if opts.tasks else list(TASK_IDS)
-    for t in tasks:
-        if t not in TASK_IDS:
-            raise ValueError(f"unknown task {t!r}; learned tasks: {', '.join(TASK_IDS)}")
+    tasks = check_learned_tasks(opts.tasks)
     if opts.only not in (None, "task_embedding"):
         raise ValueError(f"unknown --only {opts.only!r}; valid: task_embedding")
     if opts.only and (opts.stage == "pretrain" or not opts.tasks):
