@@ -13,3 +13,8 @@ class InputError(KolorsError, ValueError):
 
 class UnsupportedFormat(InputError):
     """A file whose format Kolors cannot read (e.g. RED R3D)."""
+
+
+class Cancelled(KolorsError):
+    """A render, export, batch or video job stopped because its ``should_cancel`` callback
+    (or the person) said so. No partial output is left behind."""

@@ -8,16 +8,19 @@ pipeline order, tile halo, GUI sliders, the generic operation tests — is deriv
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 import pkgutil
 from typing import Any, Callable, Iterable, Mapping
 
+import numpy as np
 import torch
 
 from .params import Param, RenderContext
 
 __all__ = ["Op", "register_op", "ops", "get_op", "params", "get_param", "validate_settings",
-           "defaults", "active_ops", "settings_to_json"]
+           "defaults", "active_ops", "settings_to_json", "settings_key"]
 
 
 class Op:
@@ -159,6 +162,18 @@ def validate_settings(settings: Mapping[str, Any], allow_hidden: bool = True) ->
 def settings_to_json(settings: Mapping[str, Any]) -> dict[str, Any]:
     """JSON-safe copy of validated settings (arrays become lists)."""
     return {k: get_param(k).to_json(v) for k, v in settings.items()}
+
+
+def settings_key(settings: Mapping[str, Any], extra: Any = None) -> str:
+    """A stable hex digest of a settings dict (arrays rounded to 7 decimals, so the same
+    edit read back from JSON gives the same key) plus ``extra`` (e.g. the source maximum):
+    the one key of every cache of plans, renders and previews."""
+    def enc(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            return np.asarray(v, np.float64).round(7).tolist()
+        return v
+    blob = json.dumps({k: enc(v) for k, v in sorted(settings.items())}, sort_keys=True, default=str)
+    return hashlib.sha1((blob + repr(extra)).encode()).hexdigest()
 
 
 def op_values(op: Op, settings: Mapping[str, Any]) -> dict[str, Any]:

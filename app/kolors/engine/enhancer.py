@@ -1,8 +1,6 @@
 """``Enhancer``: the seed's Python API, used by the CLI and the GUI alike."""
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import warnings
 from collections import OrderedDict
@@ -26,13 +24,6 @@ __all__ = ["Enhancer", "MODEL_TYPES"]
 
 MODEL_TYPES = ("general", "lite", "classic")
 _MEM_KEYS = {"tile_size", "grad_checkpoint"}
-
-
-def _settings_key(settings: Mapping[str, Any], extra: Any = None) -> str:
-    def enc(v: Any) -> Any:
-        return np.asarray(v).round(7).tolist() if isinstance(v, np.ndarray) else v
-    blob = json.dumps({k: enc(v) for k, v in sorted(settings.items())}, sort_keys=True, default=str)
-    return hashlib.sha1((blob + repr(extra)).encode()).hexdigest()
 
 
 class Enhancer:
@@ -167,7 +158,7 @@ class Enhancer:
 
     def plan(self, settings: Mapping[str, Any], source_max: float = 1.0) -> Plan:
         """A compiled (baked) plan for ``settings``, cached (LRU of 16)."""
-        key = _settings_key(settings, round(source_max, 4))
+        key = registry.settings_key(settings, round(source_max, 4))
         plan = self._plans.get(key)
         if plan is None:
             plan = Plan(dict(settings), source_max=source_max)

@@ -1,0 +1,112 @@
+"""One bounded, thread-safe LRU cache for every cache in Kolors (plans, decoded photos,
+proxies, video analyses, tables). Pure Python: imports nothing else of the package.
+
+``LRU(maxsize)`` bounds the number of entries; ``LRU(maxsize, weigh=f)`` bounds the sum of
+``f(value)`` (e.g. bytes) instead. The least recently *used* entry is evicted first; ``get``
+and ``get_or_create`` count as use.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Callable, Generic, Hashable, Iterator, TypeVar
+
+__all__ = ["LRU"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LRU(Generic[K, V]):
+    """A mapping of at most ``maxsize`` entries (or total weight, with ``weigh``).
+
+    ``maxsize`` 0 keeps nothing (every ``put`` is dropped at once). All methods take the
+    cache's own lock, so the cache can be shared between threads."""
+
+    def __init__(self, maxsize: int, weigh: Callable[[V], int] | None = None):
+        self._d: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.RLock()
+        self._weigh = weigh
+        self._total = 0
+        self.maxsize = int(maxsize)
+        self.hits = 0
+        self.misses = 0
+
+    def _w(self, v: V) -> int:
+        return int(self._weigh(v)) if self._weigh is not None else 1
+
+    def get(self, key: K, default: V | None = None) -> V | None:
+        with self._lock:
+            if key in self._d:
+                self._d.move_to_end(key)
+                self.hits += 1
+                return self._d[key]
+            self.misses += 1
+            return default
+
+    def put(self, key: K, value: V) -> V:
+        with self._lock:
+            if key in self._d:
+                self._total -= self._w(self._d.pop(key))
+            self._d[key] = value
+            self._total += self._w(value)
+            self._evict()
+            return value
+
+    def get_or_create(self, key: K, make: Callable[[], V]) -> V:
+        """The cached value for ``key``, else ``make()`` stored under it. ``make`` runs
+        with the lock held, so two threads never build the same entry twice."""
+        with self._lock:
+            if key in self._d:
+                self._d.move_to_end(key)
+                self.hits += 1
+                return self._d[key]
+            self.misses += 1
+            return self.put(key, make())
+
+    def resize(self, maxsize: int) -> None:
+        with self._lock:
+            self.maxsize = max(0, int(maxsize))
+            self._evict()
+
+    def _evict(self) -> None:
+        while self._d and self._total > self.maxsize:
+            _, old = self._d.popitem(last=False)
+            self._total -= self._w(old)
+
+    def pop(self, key: K, default: V | None = None) -> V | None:
+        with self._lock:
+            if key not in self._d:
+                return default
+            v = self._d.pop(key)
+            self._total -= self._w(v)
+            return v
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+            self._total = 0
+            self.hits = self.misses = 0
+
+    @property
+    def weight(self) -> int:
+        """The sum of the entries' weights (their count without ``weigh``)."""
+        return self._total
+
+    def __contains__(self, key: object) -> bool:
+        with self._lock:
+            return key in self._d
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+    def keys(self) -> list[K]:
+        with self._lock:
+            return list(self._d)
+
+    def values(self) -> list[V]:
+        with self._lock:
+            return list(self._d.values())
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self.keys())
