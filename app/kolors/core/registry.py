@@ -1,10 +1,17 @@
 """The operation registry: one file per operation under ``kolors.core.ops``.
 
 An operation subclasses :class:`Op`, declares its parameters as class attributes
-(:mod:`kolors.core.params`) and is registered with ``@register_op(order=..., group=...)``.
-Parameter names are global (``--set chroma_boost=1.4``, preset and sidecar keys), so the
-registry refuses duplicates. Everything else — CLI flags, preset/sidecar validation,
+(:mod:`kolors.core.params`) and is registered with ``@register_op(group=...)``; its place
+in the pipeline is its position in :data:`kolors.core.ops.PIPELINE`, the one table of the
+order. Parameter names are global (``--set chroma_boost=1.4``, preset and sidecar keys), so
+the registry refuses duplicates. Everything else — CLI flags, preset/sidecar validation,
 pipeline order, tile halo, GUI sliders, the generic operation tests — is derived here.
+
+Parameters outlive the code: every operation has a ``version``; presets and sidecars store
+``{op: version}`` of every operation beside the values (:func:`op_versions`), and
+:func:`upgrade_settings` brings stored values from their version to the current one through
+each operation's :meth:`Op.upgrade` (darktable's ``legacy_params``) before they are validated.
+A file without that table predates versioning: all its operations are version 1.
 """
 from __future__ import annotations
 
@@ -20,7 +27,8 @@ import torch
 from .params import Param, RenderContext
 
 __all__ = ["Op", "register_op", "ops", "get_op", "params", "get_param", "validate_settings",
-           "defaults", "active_ops", "settings_to_json", "settings_key"]
+           "defaults", "active_ops", "settings_to_json", "settings_key", "op_versions", "upgrade_settings",
+           "pipeline_table"]
 
 
 class Op:
@@ -59,6 +67,17 @@ class Op:
     def process(self, img: torch.Tensor, p: Mapping[str, Any], ctx: RenderContext) -> torch.Tensor:
         raise NotImplementedError
 
+    def upgrade(self, old_version: int, values: dict[str, Any]) -> dict[str, Any]:
+        """Bring this operation's stored values from ``old_version`` (< ``version``) to the
+        current version and return the settings dict.
+
+        ``values`` is the whole flat ``{param: value}`` dict as it was stored (JSON values,
+        the names of ``old_version``, other operations' keys included: leave those alone).
+        An operation that raises its ``version`` must override this: rename keys, convert
+        values so the photo renders as it did. The base class knows no older version and
+        refuses, so a forgotten upgrade cannot silently misread an edit."""
+        raise ValueError(f"operation {self.name!r}: no upgrade from version {old_version} to {self.version}")
+
     def __repr__(self) -> str:
         return f"<op {self.name} order={self.order} {'pointwise' if self.pointwise else 'spatial'}>"
 
@@ -68,12 +87,19 @@ _PARAMS: dict[str, tuple[Op, Param]] = {}
 _loaded = False
 
 
-def register_op(order: int, group: str, name: str | None = None) -> Callable[[type], type]:
+def register_op(group: str, name: str | None = None) -> Callable[[type], type]:
     """Class decorator: register an :class:`Op` subclass under ``name`` (default: the
-    module's last component) at pipeline position ``order``."""
+    module's last component). Its pipeline position is the name's index in
+    :data:`kolors.core.ops.PIPELINE`; a name missing from that table is refused."""
+    from .ops import PIPELINE
 
     def deco(cls: type) -> type:
         op_name = name or cls.__module__.rsplit(".", 1)[-1]
+        if op_name not in PIPELINE:
+            raise RuntimeError(f"operation {op_name!r} is not in kolors.core.ops.PIPELINE: add it where it runs")
+        order = PIPELINE.index(op_name)
+        if not isinstance(cls.version, int) or isinstance(cls.version, bool) or cls.version < 1:
+            raise RuntimeError(f"operation {op_name!r}: version must be an integer >= 1, got {cls.version!r}")
         ps: dict[str, Param] = {}
         for klass in reversed(cls.__mro__):
             for k, v in vars(klass).items():
@@ -106,6 +132,9 @@ def _load() -> None:
     for m in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
         if not m.name.startswith("_"):
             importlib.import_module(f"{pkg.__name__}.{m.name}")
+    missing = [n for n in pkg.PIPELINE if n not in _OPS]
+    if missing or len(set(pkg.PIPELINE)) != len(pkg.PIPELINE):
+        raise RuntimeError(f"kolors.core.ops.PIPELINE lists operations without a module or twice: {missing or pkg.PIPELINE}")
 
 
 def ops() -> list[Op]:
@@ -174,6 +203,58 @@ def settings_key(settings: Mapping[str, Any], extra: Any = None) -> str:
         return v
     blob = json.dumps({k: enc(v) for k, v in sorted(settings.items())}, sort_keys=True, default=str)
     return hashlib.sha1((blob + repr(extra)).encode()).hexdigest()
+
+
+def op_versions(*settings: Mapping[str, Any]) -> dict[str, int]:
+    """``{op name: version}`` in pipeline order: what presets and sidecars store beside their
+    values. With ``settings`` dicts, only the operations that own one of their keys (an
+    operation with no stored value needs no upgrade); without, every operation."""
+    keys = set().union(*(s.keys() for s in settings)) if settings else None
+    return {op.name: op.version for op in ops() if keys is None or any(k in keys for k in op.params)}
+
+
+def upgrade_settings(values: Mapping[str, Any], versions: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Stored settings (JSON values) brought to the current operation versions.
+
+    ``versions`` is the file's ``{op: version}`` table, or None for a file written before
+    versioning (every operation then counts as version 1). An operation the table does not
+    name was unknown to the program that wrote the file, so none of its parameters are in
+    it. Raises ``ValueError`` naming the operation when the table is malformed, names an
+    operation this program does not have, or an operation's version is newer than this
+    program's (the edit was saved by a newer Kolors). Validation comes after, as usual."""
+    out = dict(values)
+    if versions is None:
+        versions = {op.name: 1 for op in ops()}
+    if not isinstance(versions, Mapping):
+        raise ValueError(f"operation versions must be an object of {{operation: version}}, got {versions!r}")
+    _load()
+    unknown = sorted(k for k in versions if k not in _OPS)
+    if unknown:
+        raise ValueError(f"unknown operation(s) {', '.join(map(repr, unknown))} in the operation versions "
+                         "(saved by a newer Kolors?)")
+    for op in ops():
+        if op.name not in versions:
+            continue
+        v = versions[op.name]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"operation {op.name!r}: version must be an integer >= 1, got {v!r}")
+        if v > op.version:
+            raise ValueError(f"operation {op.name!r} was saved at version {v}, newer than this Kolors' "
+                             f"version {op.version}: update Kolors to open it")
+        if v < op.version:
+            out = op.upgrade(v, out)
+            if not isinstance(out, dict):
+                raise RuntimeError(f"operation {op.name!r}: upgrade() must return a dict")
+    return out
+
+
+def pipeline_table() -> list[dict[str, Any]]:
+    """The pipeline in order, one row per operation: position, name, group, version,
+    pointwise or spatial, and its visible parameters (``kolors ops`` prints it)."""
+    return [{"position": i + 1, "name": op.name, "group": op.group, "version": op.version,
+             "kind": "pointwise" if op.pointwise else "spatial",
+             "params": [k for k, prm in op.params.items() if not prm.hidden]}
+            for i, op in enumerate(ops())]
 
 
 def op_values(op: Op, settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ def levels(e: torch.Tensor, black: torch.Tensor, white: torch.Tensor, gamma: tor
     return torch.where(t > 1.0, 1.0 + inv * (t - 1.0), torch.where(t < 0.0, t, inside))
 
 
-@register_op(order=6, group="task")
+@register_op(group="task")
 class ChannelLevels(Op):
     """Per-channel levels. img: (B,3,H,W) linear sRGB, any range; output the same. For each
     channel, on sRGB-encoded values: y = ((x − black)/(white − black))^(1/gamma), extended

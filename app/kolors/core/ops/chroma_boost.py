@@ -9,7 +9,7 @@ from ..registry import Op, register_op
 from ._chroma import as_work, rgb_bound, scale_ab, soft_chroma, to_lch
 
 
-@register_op(order=52, group="color")
+@register_op(group="color")
 class ChromaBoost(Op):
     """Multiply OkLCh chroma by ``chroma_boost`` (0 = greyscale, 1 = unchanged, 2 = double),
     keeping Oklab L and hue exactly.

@@ -57,7 +57,7 @@ def _schedule(full_size, scale: float, strength: float) -> tuple[int, float, flo
     return n, t / n, lam
 
 
-@register_op(order=18, group="detail")
+@register_op(group="detail")
 class ChromaDenoise(Op):
     """Chroma noise reduction by edge-stopped diffusion.
 

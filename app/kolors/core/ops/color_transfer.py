@@ -36,7 +36,7 @@ def oklab_stats(img: torch.Tensor) -> list[float]:
     return [float(v) for v in mean] + [float(v) for v in std]
 
 
-@register_op(order=8, group="task")
+@register_op(group="task")
 class ColorTransfer(Op):
     """Reinhard-style colour transfer in Oklab (set by the style-transfer task).
 

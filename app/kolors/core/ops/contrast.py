@@ -22,7 +22,7 @@ def contrast_offset(L: torch.Tensor, k: float) -> torch.Tensor:
     return (k * AMOUNT) * Lc * torch.exp(-0.5 * (Lc / WIDTH) ** 2)
 
 
-@register_op(order=35, group="tone")
+@register_op(group="tone")
 class Contrast(Op):
     """Contrast about mid-grey (0.18). img: (B,3,H,W) linear sRGB, any range; output the
     same. ``contrast`` in [-1, 1]: the log-luminance slope at mid-grey becomes 1 + 0.6·c

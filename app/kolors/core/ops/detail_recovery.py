@@ -36,7 +36,7 @@ def _radius_full(full_size) -> float:
     return min(max(long * R_PER_PX, R_MIN), R_MAX)
 
 
-@register_op(order=48, group="detail")
+@register_op(group="detail")
 class DetailRecovery(Op):
     """Recover fine detail and texture lost to softening or compression.
 

@@ -7,7 +7,7 @@ from ..params import Float
 from ..registry import Op, register_op
 
 
-@register_op(order=10, group="light")
+@register_op(group="light")
 class Exposure(Op):
     """Multiply linear RGB by 2^EV. img: (B,3,H,W) linear sRGB, any range; output
     unclipped (highlights above 1 are kept for later operations)."""

@@ -93,7 +93,7 @@ def teal_orange(x: torch.Tensor, t: float) -> torch.Tensor:
     return oklab_to_rgb(torch.stack([L, a2, b2], -3))
 
 
-@register_op(order=65, group="look")
+@register_op(group="look")
 class FilmLook(Op):
     """Film look. img: (B,3,H,W) linear sRGB, any range; output the same.
 

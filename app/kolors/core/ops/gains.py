@@ -7,7 +7,7 @@ from ..params import Vector
 from ..registry import Op, register_op
 
 
-@register_op(order=5, group="task")
+@register_op(group="task")
 class Gains(Op):
     """Multiply R, G, B by ``wb_gains`` (hidden, each in [0.05, 20]). img: (B,3,H,W)
     linear sRGB, any range; output the same, unclipped."""

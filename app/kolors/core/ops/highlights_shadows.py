@@ -34,7 +34,7 @@ def shadows_offset(L: torch.Tensor, s: float) -> torch.Tensor:
     return (s * SH_STOPS) * torch.sigmoid((SH_KNEE - L) / SH_WIDTH)
 
 
-@register_op(order=30, group="tone")
+@register_op(group="tone")
 class HighlightsShadows(Op):
     """Highlights and shadows. img: (B,3,H,W) linear sRGB, any range (values above 1 from
     RAW welcome); output the same. ``highlights`` in [-1, 1]: − compresses and recovers

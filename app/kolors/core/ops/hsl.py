@@ -50,7 +50,7 @@ def band_coverage() -> list[float]:
     return [(((cs[(i + 1) % n] - c) % 360.0) + ((c - cs[(i - 1) % n]) % 360.0)) / 720.0 for i, c in enumerate(cs)]
 
 
-@register_op(order=55, group="color")
+@register_op(group="color")
 class HSL(Op):
     """Per-hue-band hue, saturation and lightness (the "HSL" or "colour mixer" panel).
 

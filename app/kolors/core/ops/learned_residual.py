@@ -9,7 +9,7 @@ from ..registry import Op, register_op
 from ..residual import apply_residual, grid_coords
 
 
-@register_op(order=53, group="task")
+@register_op(group="task")
 class LearnedResidual(Op):
     """What the learned enhancer adds on top of the controls it puts on the sliders.
 

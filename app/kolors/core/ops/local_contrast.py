@@ -22,7 +22,7 @@ def _radius(ctx, img) -> float:
     return min(RADIUS_FRAC * long_side(ctx, img), RADIUS_MAX) * ctx.scale
 
 
-@register_op(order=45, group="detail")
+@register_op(group="detail")
 class LocalContrast(Op):
     """Edge-aware local contrast (clarity).
 

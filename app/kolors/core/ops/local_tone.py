@@ -67,7 +67,7 @@ def slice_grid(grid: torch.Tensor, img: torch.Tensor, ctx) -> torch.Tensor:
     return out[:, :, 0]
 
 
-@register_op(order=20, group="task")
+@register_op(group="task")
 class LocalTone(Op):
     """Spatially varying tone mapping from a bilateral grid of gains.
 

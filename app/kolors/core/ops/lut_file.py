@@ -10,7 +10,7 @@ from ..registry import Op, register_op
 from ._chroma import as_work
 
 
-@register_op(order=75, group="look")
+@register_op(group="look")
 class LutFile(Op):
     """Apply a 3D or 1D LUT from a ``.cube`` file, blended with the input by strength.
 

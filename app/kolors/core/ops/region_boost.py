@@ -32,7 +32,7 @@ def region_mask(img: torch.Tensor, regions: dict, ctx) -> torch.Tensor:
     return mask
 
 
-@register_op(order=70, group="industrial")
+@register_op(group="industrial")
 class RegionBoost(Op):
     """Multiply chroma by ``factor`` inside regions of interest, in a chosen colour space.
 

@@ -14,7 +14,7 @@ from ._chroma import TOE, as_work, neutral_ab, ray_exit, smootherstep, soft_limi
 TINT = 0.15
 
 
-@register_op(order=60, group="look")
+@register_op(group="look")
 class SplitToning(Op):
     """Tint shadows and highlights with separate hues, preserving luminance.
 

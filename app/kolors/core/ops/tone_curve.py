@@ -63,7 +63,7 @@ def eval_curve(e: torch.Tensor, points) -> torch.Tensor:
     return torch.where(e > 1.0, float(ys[-1]) + slope_hi * (e - 1.0), out)
 
 
-@register_op(order=40, group="tone")
+@register_op(group="tone")
 class ToneCurve(Op):
     """Point tone curve. img: (B,3,H,W) linear sRGB, any range; output the same.
     ``tone_curve``: control points [[x, y], ...] in sRGB-encoded [0, 1]; the same curve is

@@ -36,7 +36,7 @@ def skin_weight(lab: torch.Tensor) -> torch.Tensor:
     return torch.exp(-0.5 * ((d_rad / SKIN_SIGMA_R) ** 2 + (d_tan / SKIN_SIGMA_T) ** 2))
 
 
-@register_op(order=50, group="color")
+@register_op(group="color")
 class Vibrance(Op):
     """Vibrance: scale OkLCh chroma by a factor that is largest for muted colours.
 

@@ -25,7 +25,7 @@ def full_res_grid(img: torch.Tensor, ctx: RenderContext) -> tuple[torch.Tensor, 
     return ys.view(h, 1), xs.view(1, w), float(H), float(W)
 
 
-@register_op(order=90, group="effects")
+@register_op(group="effects")
 class Vignette(Op):
     """Multiply linear light by a smooth radial gain that is 1 in the middle of the photo.
 

@@ -46,7 +46,7 @@ def wb_matrix(T: float, tint: float, reference: tuple[float, float] = REFERENCE)
     return _wb_matrix_cached(float(T), float(tint), float(reference[0]), float(reference[1])).copy()
 
 
-@register_op(order=12, group="color")
+@register_op(group="color")
 class WhiteBalance(Op):
     """White balance by chromatic adaptation. img: (B,3,H,W) linear sRGB (D65), any range;
     output the same, unclipped. ``temperature`` (K) is the assumed colour temperature of

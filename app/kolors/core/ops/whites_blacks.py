@@ -31,7 +31,7 @@ def whites_curve(e: torch.Tensor, w: float) -> torch.Tensor:
     return torch.where(e > 1.0, (1.0 + c) + slope1 * (e - 1.0), inside)
 
 
-@register_op(order=32, group="tone")
+@register_op(group="tone")
 class WhitesBlacks(Op):
     """White and black points. img: (B,3,H,W) linear sRGB, any range; output the same.
     ``whites`` in [-1, 1] moves the white end (encoded white goes to 1 ± 0.2, mid-grey
