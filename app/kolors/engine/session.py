@@ -1,9 +1,7 @@
 """An open photo and its edit: what the desktop app (and any interactive front end) drives.
 
-:class:`Edit` is the non-destructive edit of one photo: a preset, a task with its
-intensity and the values the task chose (``task_result``, hidden parameters of the learned
-model included), the person's own slider values on top, and the reference photo of style
-transfer. It round-trips through JSON (the sidecar, :mod:`kolors.io.sidecar`).
+:class:`~kolors.engine.edit.Edit` (the non-destructive edit of one photo, re-exported
+here) lives in :mod:`kolors.engine.edit` with the rule for loading it from a sidecar.
 
 :class:`PhotoSession` holds a decoded photo and renders it for the screen:
 
@@ -23,10 +21,8 @@ Arrays are ``H×W×3``; previews are uint8 RGB, sRGB-encoded. Nothing here knows
 """
 from __future__ import annotations
 
-import copy
 import math
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -35,6 +31,7 @@ import numpy as np
 from ..core import registry
 from ..core.pipeline import Plan
 from . import tasks as T
+from .edit import Edit
 from .render import RenderOptions, render_array, thumb_linear
 
 __all__ = ["Edit", "PhotoSession", "COARSE_LUT", "region_for_tiles"]
@@ -42,69 +39,6 @@ __all__ = ["Edit", "PhotoSession", "COARSE_LUT", "region_for_tiles"]
 #: table size of the coarse preview (4,913 points: a few times cheaper to bake than 33³; the fine
 #: preview and exports use the plan's 65³)
 COARSE_LUT = 17
-
-
-@dataclass
-class Edit:
-    """The edit of one photo. ``settings()`` merges preset < task result (blended by
-    ``intensity``) < ``params`` into one validated settings dict (what is rendered)."""
-
-    preset: str | None = None
-    task: str | None = None
-    intensity: float = 1.0
-    task_result: dict[str, Any] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
-    reference: str | None = None
-    #: videos: smoothing of the per-frame learned parameters over time (0–5)
-    temporal_smooth: float = 0.0
-
-    def settings(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.preset:
-            from ..io.presets import get_preset
-            out.update(get_preset(self.preset).settings)
-        if self.task and self.task_result:
-            out.update(registry.validate_settings(T.blend(dict(self.task_result), float(self.intensity))))
-        out.update(self.params)
-        return out
-
-    def is_unedited(self) -> bool:
-        return not (self.preset or self.task or self.params or self.reference or self.temporal_smooth)
-
-    def copy(self) -> "Edit":
-        return copy.deepcopy(self)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"preset": self.preset, "task": self.task, "intensity": float(self.intensity),
-                "task_result": registry.settings_to_json(self.task_result),
-                "params": registry.settings_to_json(self.params), "reference": self.reference,
-                "temporal_smooth": float(self.temporal_smooth)}
-
-    @classmethod
-    def from_json(cls, d: Mapping[str, Any]) -> "Edit":
-        """Validate a sidecar's edit (``ValueError`` naming what is wrong)."""
-        if not isinstance(d, Mapping):
-            raise ValueError("edit must be an object")
-        preset = d.get("preset")
-        if preset is not None:
-            from ..io.presets import get_preset
-            get_preset(preset)
-        task = d.get("task")
-        if task is not None:
-            T.check_task(task)
-        intensity = d.get("intensity", 1.0)
-        if isinstance(intensity, bool) or not isinstance(intensity, (int, float)) or not 0 <= intensity <= 1:
-            raise ValueError(f"intensity must be within [0, 1], got {intensity!r}")
-        ref = d.get("reference")
-        if ref is not None and not isinstance(ref, str):
-            raise ValueError("reference must be a path")
-        ts = d.get("temporal_smooth", 0.0)
-        if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not 0 <= ts <= 5:
-            raise ValueError(f"temporal_smooth must be within [0, 5], got {ts!r}")
-        return cls(preset=preset, task=task, intensity=float(intensity), temporal_smooth=float(ts),
-                   task_result=registry.validate_settings(d.get("task_result") or {}, allow_hidden=True),
-                   params=registry.validate_settings(d.get("params") or {}, allow_hidden=False),
-                   reference=ref)
 
 
 def region_for_tiles(x0: int, y0: int, x1: int, y1: int, w: int, h: int, tile: int) -> list[tuple[int, int, int, int]]:
