@@ -108,7 +108,7 @@ def test_sidecar_round_trip_and_corrupt_set_aside(sample_png):
     p = write_sidecar(sample_png, edit)
     assert p == sidecar_path(sample_png) and p.name == "photo.png.kolors.json"
     doc = json.loads(p.read_text())
-    assert doc["schema"] == "kolors.sidecar" and doc["version"] == 1
+    assert doc["schema"] == "kolors.sidecar" and doc["version"] == 2 and doc["edit"]["ops"] == {"exposure": 1}
     assert read_sidecar(sample_png).edit == edit
     assert sorted(x.name for x in sample_png.parent.iterdir()) == ["photo.png", "photo.png.kolors.json"]
     p.write_text('{"schema": "kolors.sidecar", "version": 1, "edit": {')   # truncated

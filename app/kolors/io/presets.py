@@ -1,7 +1,11 @@
 """Presets: named settings as JSON, validated against the operation registry.
 
-A preset file is ``{"name": str, "description": str, "version": 1, "settings":
-{param: value, ...}}``. Shipped presets live in ``presets/``; user presets in the
+A preset file is ``{"name": str, "description": str, "version": 2, "ops": {operation:
+version, ...}, "settings": {param: value, ...}}``. ``ops`` is the table of operation versions
+the settings were written at; loading upgrades the values to the current versions
+(:func:`kolors.core.registry.upgrade_settings`) before validating them. Version 1 files (no
+``ops``: every operation at version 1) are read as they are; a version 2 file must have
+``ops``. Shipped presets live in ``presets/``; user presets in the
 platform's user data folder (``platformdirs``). User presets shadow shipped ones of the
 same name only when saved under a new name — shipped names are refused on save."""
 from __future__ import annotations
@@ -20,7 +24,7 @@ from .atomic import atomic_write
 
 __all__ = ["Preset", "load_preset_file", "list_presets", "get_preset", "save_user_preset", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 
 
@@ -35,7 +39,7 @@ class Preset:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "version": SCHEMA_VERSION,
-                "settings": registry.settings_to_json(self.settings)}
+                "ops": registry.op_versions(self.settings), "settings": registry.settings_to_json(self.settings)}
 
 
 #: parsed presets by (path, mtime, size, user): the desktop app asks for the current
@@ -74,12 +78,20 @@ def _read_preset_file(path: Path, user: bool) -> Preset:
     name = doc.get("name", path.stem)
     if not isinstance(name, str) or not _NAME.match(name):
         raise InputError(f"{path}: field 'name' must be lower-case letters, digits, '_' or '-', got {name!r}")
-    ver = doc.get("version", SCHEMA_VERSION)
-    if not isinstance(ver, int) or ver > SCHEMA_VERSION:
+    ver = doc.get("version", 1)
+    if isinstance(ver, bool) or not isinstance(ver, int) or ver < 1:
+        raise InputError(f"{path}: field 'version' must be a whole number >= 1, got {ver!r}")
+    if ver > SCHEMA_VERSION:
         raise InputError(f"{path}: field 'version' {ver!r} is newer than this Kolors understands ({SCHEMA_VERSION})")
     settings = doc.get("settings")
     if not isinstance(settings, dict):
         raise InputError(f"{path}: field 'settings' must be an object of parameter values")
+    if ver >= 2 and "ops" not in doc:
+        raise InputError(f"{path}: field 'ops' (the operation versions) is missing from a version {ver} preset")
+    try:
+        settings = registry.upgrade_settings(settings, doc.get("ops") if ver >= 2 else None)
+    except ValueError as e:
+        raise InputError(f"{path}: field 'ops': {e}") from None
     try:
         valid = registry.validate_settings(settings, allow_hidden=False)
     except ValueError as e:
