@@ -29,6 +29,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..core import registry
+from ..core.lru import LRU
 from ..core.pipeline import Plan
 from . import tasks as T
 from .edit import Edit
@@ -69,7 +70,7 @@ class PhotoSession:
         self.path = Path(path)
         self.is_raw = is_raw(self.path) and array is None
         self._lock = threading.RLock()
-        self._proxies: dict[int, tuple[np.ndarray, float]] = {}
+        self._proxies: LRU[int, tuple[np.ndarray, float]] = LRU(4)
         self._full_raw: Any = None
         self._ref_thumbs: dict[str, Any] = {}
         self.exif: bytes | None = None
@@ -110,22 +111,15 @@ class PhotoSession:
         import cv2
         H, W = self.full_size
         max_side = int(max_side)
-        with self._lock:
-            hit = self._proxies.get(max_side)
-            if hit is not None:
-                return hit
+
+        def make() -> tuple[np.ndarray, float]:
             s = min(1.0, max_side / max(H, W))
             h, w = max(1, round(H * s)), max(1, round(W * s))
             src = self.source
-            if (h, w) == src.shape[:2]:
-                arr = src
-            else:
-                arr = cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA)
-            s = w / W if W >= H else h / H
-            self._proxies[max_side] = (np.ascontiguousarray(arr), s)
-            if len(self._proxies) > 4:
-                self._proxies.pop(next(iter(self._proxies)))
-            return self._proxies[max_side]
+            arr = src if (h, w) == src.shape[:2] else cv2.resize(src, (w, h), interpolation=cv2.INTER_AREA)
+            return np.ascontiguousarray(arr), (w / W if W >= H else h / H)
+
+        return self._proxies.get_or_create(max_side, make)
 
     # ------------------------------------------------------------------ rendering
     def _source_max(self, arr: np.ndarray) -> float:
