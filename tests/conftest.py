@@ -1,5 +1,7 @@
-"""Shared fixtures. Data in ../shared/data is used where present (CI has it); tests that
-need it skip with a clear reason in a user's own clone."""
+"""Shared fixtures. Photos and LUTs come from ../shared/data where present (CI has it),
+else from tests/data, which ships the few the tests need (see testdata.py); only tests
+that need the full collection (camera RAWs, the large photos) skip, with a reason, in a
+user's own clone."""
 from __future__ import annotations
 
 import os
@@ -16,8 +18,8 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
     torch.set_num_threads(1)
 
-REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("KOLORS_DATA", REPO.parent / "shared" / "data"))
+from testdata import KODAK_DIR, REPO, SHARED  # noqa: E402  (tests/ is on sys.path)
+
 SAMPLE = REPO / "resources" / "samples" / "kodim23.png"
 
 
@@ -29,16 +31,18 @@ def _user_dir(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    if not DATA.is_dir():
-        pytest.skip(f"test data not found at {DATA} (set KOLORS_DATA)")
-    return DATA
+    """The full data collection (camera RAWs, large photos): only for tests that need more
+    than tests/data ships."""
+    if not SHARED.is_dir():
+        pytest.skip(f"full test data not found at {SHARED} (set KOLORS_DATA)")
+    return SHARED
 
 
 @pytest.fixture(scope="session")
-def kodak(data_dir) -> list[Path]:
-    files = sorted((data_dir / "kodak").glob("*.png"))
-    if not files:
-        pytest.skip("Kodak photos missing from the data folder")
+def kodak() -> list[Path]:
+    """The Kodak photos: all 24 from the full collection, else the seven in tests/data."""
+    files = sorted(KODAK_DIR.glob("*.png"))
+    assert files, f"no Kodak photos in {KODAK_DIR}"
     return files
 
 

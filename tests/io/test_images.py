@@ -14,10 +14,11 @@ from PIL.TiffImagePlugin import IFDRational
 import kolors.core.lut  # noqa: F401  - numba before colour (colour mocks scipy, numba probes it)
 from kolors.io import images as I
 from kolors.io.images import Photo, image_info, read_image, srgb_icc, write_image
+from testdata import kodak_photo
 
 colour = pytest.importorskip("colour")
 
-KODAK = "/work/shared/data/kodak/kodim23.png"
+KODAK = str(kodak_photo(23))
 
 
 # ----------------------------------------------------------------------------- helpers

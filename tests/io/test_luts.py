@@ -17,12 +17,15 @@ from kolors.core import lut as corelut  # numba before colour (colour mocks scip
 from kolors.core.lut import Lut1D, Lut3D, Shaper, apply_lut, apply_lut_u8, bake
 from kolors.errors import InputError
 from kolors.io.luts import read_cube, write_cube
+import testdata
+from testdata import kodak_photo
 
 colour = pytest.importorskip("colour")
 
-LUT_DIR = "/work/shared/data/luts"
+LUT_DIR = str(testdata.LUT_DIR)
 SAMPLES = sorted(glob.glob(os.path.join(LUT_DIR, "*.cube")))
-KODAK = "/work/shared/data/kodak/kodim23.png"
+assert SAMPLES, f"no .cube files in {LUT_DIR}"
+KODAK = str(kodak_photo(23))
 
 
 def _domain(lut) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,8 @@
-"""Camera RAW through kolors.io.raw: a DNG written with pidng from a known photo, the real
-RAWs in ../shared/data/raw against LibRaw's own postprocess(), white balance, highlight and
-demosaic options, previews, the decode cache, thumbnails, bad files, and the CLI."""
+"""Camera RAW through kolors.io.raw: a DNG written with pidng from a known photo (rawgen.py),
+the real RAWs in ../shared/data/raw against LibRaw's own postprocess(), white balance,
+highlight and demosaic options, previews, the decode cache, thumbnails, bad files, and the
+CLI. The synthetic DNGs are checked everywhere; the real RAWs (non-commercial terms, not
+shipped) where the full collection is present: tests that need nothing else skip without it."""
 from __future__ import annotations
 
 import io
@@ -9,7 +11,6 @@ import shutil
 import struct
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -20,22 +21,17 @@ from PIL import Image
 rawpy = pytest.importorskip("rawpy")
 
 from kolors.core.color import delta_e2000_rgb  # noqa: E402
-from kolors.core.ops.white_balance import cct_tint_to_xy  # noqa: E402
 from kolors.engine.encode import srgb_encode  # noqa: E402
 from kolors.engine.enhancer import Enhancer  # noqa: E402
 from kolors.engine.render import to_linear  # noqa: E402
 from kolors.errors import InputError, UnsupportedFormat  # noqa: E402
 from kolors.io import raw as R  # noqa: E402
 from kolors.io.images import image_info, read_image  # noqa: E402
+from rawgen import SHOT_K, make_dng, neutral_of  # noqa: E402
+from testdata import SHARED, kodak_photo  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-
-# dcraw's linear sRGB (D65) → XYZ, which LibRaw builds its camera → sRGB matrix with
-XYZ_RGB = np.array([[0.412453, 0.357580, 0.180423], [0.212671, 0.715160, 0.072169],
-                    [0.019334, 0.119193, 0.950227]])
-#: a realistic XYZ → camera matrix (the Canon EOS D30's, as LibRaw has it)
-CAMERA_MATRIX = np.array([[0.9900, -0.2771, -0.1324], [-0.7072, 1.4229, 0.3140], [-0.2790, 0.3344, 0.8861]])
-SHOT_K = 4500.0  # the light the synthetic DNGs are "shot" under (as-shot neutral)
+RAW_DIR = SHARED / "raw"  # the real camera files, where the full collection is present
 
 # sizes of the real files once developed (LibRaw's default crop applied)
 REAL_SIZES = {"Blackmagic.dng": (4096, 2160), "RAW_CANON_D30_SRGB.CRW": (2160, 1440),
@@ -43,76 +39,6 @@ REAL_SIZES = {"Blackmagic.dng": (4096, 2160), "RAW_CANON_D30_SRGB.CRW": (2160, 1
 
 
 # ----------------------------------------------------------------------------- helpers
-def _srgb_decode(v: np.ndarray) -> np.ndarray:
-    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
-
-
-def neutral_of(temperature: float, tint: float = 0.0, matrix: np.ndarray = CAMERA_MATRIX) -> np.ndarray:
-    """The camera's response to a light (its AsShotNeutral, G = 1)."""
-    x, y = cct_tint_to_xy(temperature, tint)
-    c = matrix @ np.array([x / y, 1.0, (1 - x - y) / y])
-    return c / c[1]
-
-
-def make_dng(path: Path, rgb: np.ndarray, *, cfa: str = "RGGB", black: int = 512, white: int = 16383,
-             matrix: np.ndarray = CAMERA_MATRIX, neutral: np.ndarray | None = None, exposure: float = 1.0,
-             make: str = "Kolors", model: str = "Test Camera", shutter: float = 1 / 125, fnumber: float = 5.6,
-             focal: float = 50.0, lens: str = "Test 50mm F1.8", orientation: int = 1, iso: int | None = 200) -> Path:
-    """Write an uncompressed 16-bit CFA DNG (pidng) of the sRGB-encoded photo ``rgb``.
-
-    The mosaic is what a camera with ColorMatrix1 ``matrix`` (XYZ → camera, D65) records
-    of the scene under the light whose camera response is ``neutral``, so that LibRaw
-    — camera white balance from AsShotNeutral, then its camera → sRGB matrix built from
-    ColorMatrix1 the way it does (rows normalised on dcraw's sRGB → XYZ) — gives back
-    ``rgb`` × ``exposure`` in linear light: linearise, go to white-balanced camera RGB,
-    undo the as-shot multipliers (scaled so the smallest is 1, as LibRaw scales), sample
-    the CFA, map [0, 1] onto [black, white], clip at the white level. ``iso`` goes into
-    IFD0 (PhotographicSensitivity), where pidng writes its EXIF tags."""
-    from pidng.core import RAW2DNG, DNGTags, Tag
-    from pidng.defs import CalibrationIlluminant, DNGVersion, PhotometricInterpretation
-
-    rgb = np.asarray(rgb)
-    h, w = rgb.shape[0] & ~1, rgb.shape[1] & ~1
-    lin = _srgb_decode(rgb[:h, :w].astype(np.float64) / (255.0 if rgb.dtype == np.uint8 else 65535.0)) * exposure
-    cam_rgb = matrix @ XYZ_RGB
-    cam_n = cam_rgb / cam_rgb.sum(1, keepdims=True)
-    neutral = np.asarray(cam_rgb.sum(1) if neutral is None else neutral, np.float64)
-    neutral = neutral / neutral[1]
-    mul = 1.0 / neutral
-    cam = np.einsum("ij,hwj->hwi", cam_n, lin) * (mul.min() / mul)
-    idx = {"R": 0, "G": 1, "B": 2}
-    mosaic = np.empty((h, w))
-    for k, ch in enumerate(cfa):
-        y, x = divmod(k, 2)
-        mosaic[y::2, x::2] = cam[y::2, x::2, idx[ch]]
-    data = np.clip(np.rint(black + mosaic * (white - black)), 0, white).astype(np.uint16)
-
-    def rat(v: float, den: int = 10000) -> list[int]:
-        f = Fraction(float(v)).limit_denominator(den)
-        return [f.numerator, f.denominator]
-
-    t = DNGTags()
-    for tag, v in ((Tag.ImageWidth, w), (Tag.ImageLength, h), (Tag.TileWidth, w), (Tag.TileLength, h),
-                   (Tag.Orientation, orientation), (Tag.PhotometricInterpretation, PhotometricInterpretation.Color_Filter_Array),
-                   (Tag.SamplesPerPixel, 1), (Tag.BitsPerSample, 16), (Tag.CFARepeatPatternDim, [2, 2]),
-                   (Tag.CFAPattern, [idx[c] for c in cfa]), (Tag.BlackLevel, black), (Tag.WhiteLevel, white),
-                   (Tag.ColorMatrix1, [rat(v) for v in np.asarray(matrix).ravel()]),
-                   (Tag.CalibrationIlluminant1, CalibrationIlluminant.D65),
-                   (Tag.AsShotNeutral, [rat(v) for v in neutral]), (Tag.BaselineExposure, [[0, 100]]),
-                   (Tag.Make, make), (Tag.Model, model), (Tag.UniqueCameraModel, f"{make} {model}"),
-                   (Tag.ExposureTime, [rat(shutter, 100000)]), (Tag.FNumber, [rat(fnumber, 100)]),
-                   (Tag.FocalLength, [rat(focal, 100)]), (Tag.EXIFPhotoLensModel, lens),
-                   (Tag.DNGVersion, DNGVersion.V1_4), (Tag.DNGBackwardVersion, DNGVersion.V1_2)):
-        t.set(tag, v)
-    if iso is not None:
-        t.set(Tag.PhotographicSensitivity, iso)
-    conv = RAW2DNG()
-    conv.options(t, path="", compress=False)
-    path = Path(path)
-    path.write_bytes(bytes(conv.convert(data)))
-    return path
-
-
 def _lin(arr: np.ndarray, step: int = 1) -> torch.Tensor:
     return to_linear(np.ascontiguousarray(arr[::step, ::step]))
 
@@ -133,11 +59,8 @@ def enh() -> Enhancer:
 
 
 @pytest.fixture(scope="module")
-def kodim23(data_dir) -> np.ndarray:
-    p = data_dir / "kodak" / "kodim23.png"
-    if not p.exists():
-        pytest.skip("kodim23 missing from the data folder")
-    return read_image(p).data
+def kodim23() -> np.ndarray:
+    return read_image(kodak_photo(23)).data
 
 
 @pytest.fixture(scope="module")
@@ -154,11 +77,22 @@ def hot_dng(tmp_path_factory, kodim23) -> Path:
                     exposure=2.5)
 
 
+def _raws_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and R.is_raw(p)) if folder.is_dir() else []
+
+
 def _real_raws(data_dir: Path) -> list[Path]:
-    files = sorted(p for p in (data_dir / "raw").rglob("*") if p.is_file() and R.is_raw(p))
+    files = _raws_in(data_dir / "raw")
     if not files:
         pytest.skip("no RAW files in the data folder")
     return files
+
+
+@pytest.fixture(scope="module")
+def real_raws() -> list[Path]:
+    """The real camera files to check beside the synthetic DNGs: none without the full
+    collection (the synthetic ones are still checked)."""
+    return _raws_in(RAW_DIR)
 
 
 # ----------------------------------------------------------------------------- the synthetic DNG
@@ -320,7 +254,7 @@ def test_fast_raw_render_matches_the_float_path(hot_dng, enh):
 
 
 # ----------------------------------------------------------------------------- previews and cache
-def test_half_size_embedded_preview_and_cache(dng, data_dir):
+def test_half_size_embedded_preview_and_cache(dng):
     R.clear_cache()
     full = R.read_raw(dng)
     half = R.read_raw(dng, mode="half")
@@ -336,8 +270,8 @@ def test_half_size_embedded_preview_and_cache(dng, data_dir):
     R.set_cache_limit(0)
     assert R.cache_info()["entries"] == 0
     R.set_cache_limit(1 << 30)
-    crw = data_dir / "raw" / "RAW_CANON_D30_SRGB.CRW"
-    if crw.exists():
+    crw = RAW_DIR / "RAW_CANON_D30_SRGB.CRW"
+    if crw.exists():  # a camera file with an embedded preview, where present
         emb = R.read_raw(crw, mode="embedded", cache=False)
         assert emb.mode == "embedded" and emb.data.shape[2] == 3 and emb.data.dtype == np.float32
         assert 0 <= emb.data.min() and emb.data.max() <= 1.0
@@ -347,14 +281,14 @@ def test_half_size_embedded_preview_and_cache(dng, data_dir):
         R.read_raw(dng, mode="quarter")
 
 
-def test_half_preview_matches_the_full_decode(dng, data_dir):
+def test_half_preview_matches_the_full_decode(dng, real_raws):
     """The half-size preview has the full decode's colours and framing. Pixel for pixel the
     two differ by design (no demosaic: a 2×2 block's R and B come from photosites a pixel
     apart, so fine detail shows colour moiré; mean ΔE2000 0.9–2.5 at the preview's own size,
     5 on the 0.4 MP Kodak); what must hold is that colours agree once the detail is
     averaged out, and that the frames line up."""
     import cv2
-    for p in [dng, *_real_raws(data_dir)]:
+    for p in [dng, *real_raws]:
         full, half = R.read_raw(p), R.read_raw(p, mode="half")
         w, h = half.size
         assert (w, h) == (full.size[0] // 2, full.size[1] // 2), p.name
@@ -368,7 +302,7 @@ def test_half_preview_matches_the_full_decode(dng, data_dir):
         assert aligned < shifted, (p.name, aligned, shifted)
 
 
-def test_grey_world_white_balance_is_libraws(dng, hot_dng, kodim23, data_dir, tmp_path):
+def test_grey_world_white_balance_is_libraws(dng, hot_dng, kodim23, real_raws, tmp_path):
     """LibRaw's automatic white balance, computed in numpy (faster), is LibRaw's: passed as
     user_wb, LibRaw's output is the same, bit for bit — with clipped blocks (hot_dng), a
     frame that is no multiple of the 8×8 blocks, black levels 0 and above, real files."""
@@ -376,7 +310,7 @@ def test_grey_world_white_balance_is_libraws(dng, hot_dng, kodim23, data_dir, tm
     kw = dict(half_size=True, output_bps=16, gamma=(1, 1), no_auto_bright=True, adjust_maximum_thr=0.0,
               user_flip=0, output_color=rawpy.ColorSpace.sRGB, highlight_mode=rawpy.HighlightMode.Blend)
     checked = []
-    for p in [dng, hot_dng, odd, *_real_raws(data_dir)]:
+    for p in [dng, hot_dng, odd, *real_raws]:
         with rawpy.imread(str(p)) as r:
             grey = R._grey_world(r)
             if grey is None:  # not a 2×2 Bayer sensor with one black level: LibRaw computes it
@@ -387,7 +321,7 @@ def test_grey_world_white_balance_is_libraws(dng, hot_dng, kodim23, data_dir, tm
         checked.append(p.name)
     assert {"kodim23.dng", "hot.dng", "odd.dng"} <= set(checked)
     # the files without an as-shot white balance take it too, with the same result
-    emu = data_dir / "raw" / "synthetic" / "emubayer_test.dng"
+    emu = RAW_DIR / "synthetic" / "emubayer_test.dng"
     if emu.exists():
         ph = R.read_raw(emu, mode="half", cache=False)
         assert ph.wb_mode.startswith("auto") and ph.as_shot_multipliers is None
@@ -396,7 +330,7 @@ def test_grey_world_white_balance_is_libraws(dng, hot_dng, kodim23, data_dir, tm
         assert np.array_equal(ph.linear16, want)
 
 
-def test_half_size_development_in_numpy_is_libraws(dng, hot_dng, kodim23, data_dir, tmp_path, monkeypatch):
+def test_half_size_development_in_numpy_is_libraws(dng, hot_dng, kodim23, real_raws, tmp_path, monkeypatch):
     """The half-size preview of a plain Bayer sensor is developed in numpy (faster than
     LibRaw's half-size path): the same picture within a few 16-bit codes (float rounding),
     the same multipliers, headroom and white — for every CFA layout, clipped highlights
@@ -404,7 +338,7 @@ def test_half_size_development_in_numpy_is_libraws(dng, hot_dng, kodim23, data_d
     files = [dng, hot_dng, make_dng(tmp_path / "bggr.dng", kodim23[:256, :384], cfa="BGGR", black=64, white=4095,
                                     neutral=neutral_of(5500)),
              make_dng(tmp_path / "gbrg.dng", kodim23[:250, :378], cfa="GBRG", neutral=neutral_of(3500)),
-             *_real_raws(data_dir)]
+             *real_raws]
     options = [R.RawOptions(), R.RawOptions(white_balance="daylight", highlights="clip"),
                R.RawOptions(white_balance="auto"), R.RawOptions(white_balance="custom", temperature=4000, tint=5)]
     develop, used = R._half_develop, []
@@ -429,8 +363,8 @@ def test_half_size_development_in_numpy_is_libraws(dng, hot_dng, kodim23, data_d
                                                                       ref.size), (p.name, o)
 
 
-def test_extract_thumb(data_dir, dng):
-    for p in [*_real_raws(data_dir), dng]:
+def test_extract_thumb(real_raws, dng):
+    for p in [*real_raws, dng]:
         th = R.extract_thumb(p, max_size=160)
         assert th.dtype == np.uint8 and th.ndim == 3 and th.shape[2] == 3, p
         assert max(th.shape[:2]) <= 160 and th.std() > 2, p
@@ -489,7 +423,7 @@ def _tile_offset(dng: Path) -> int:
     raise AssertionError("no TileOffsets")
 
 
-def _bad_files(tmp: Path, data_dir: Path, dng: Path) -> dict[str, tuple[Path, type]]:
+def _bad_files(tmp: Path, dng: Path) -> dict[str, tuple[Path, type]]:
     out: dict[str, tuple[Path, type]] = {}
     (tmp / "empty.CR2").write_bytes(b"")
     out["empty"] = (tmp / "empty.CR2", InputError)
@@ -510,7 +444,7 @@ def _bad_files(tmp: Path, data_dir: Path, dng: Path) -> dict[str, tuple[Path, ty
         out[f"truncated_dng_{frac}"] = (q, InputError)
     for name, fracs in (("Blackmagic.dng", (0.0003, 0.3)), ("RAW_CANON_D30_SRGB.CRW", (0.00001, 0.9)),
                         ("RAW_KODAK_DC50.KDC", (0.5,))):
-        src = data_dir / "raw" / name
+        src = RAW_DIR / name  # truncated camera files too, where present
         if src.exists():
             b = src.read_bytes()
             for frac in fracs:
@@ -520,8 +454,8 @@ def _bad_files(tmp: Path, data_dir: Path, dng: Path) -> dict[str, tuple[Path, ty
     return out
 
 
-def test_bad_raws_one_clear_error_no_output(tmp_path, data_dir, dng, enh, capfd):
-    for case, (p, exc) in _bad_files(tmp_path, data_dir, dng).items():
+def test_bad_raws_one_clear_error_no_output(tmp_path, dng, enh, capfd):
+    for case, (p, exc) in _bad_files(tmp_path, dng).items():
         for fn in (lambda q: R.read_raw(q, cache=False), R.raw_info,
                    lambda q: enh.enhance_file(q, tmp_path / "out.jpg")):
             with pytest.raises(exc) as ei:
@@ -542,16 +476,17 @@ def test_extract_thumb_errors(tmp_path):
 
 
 # ----------------------------------------------------------------------------- engine and CLI
-def test_every_task_and_preset_on_a_raw(data_dir, tmp_path, monkeypatch):
+def test_every_task_and_preset_on_a_raw(dng, tmp_path, monkeypatch):
     """Every task and preset develops a RAW end to end (plans baked at 17³ to stay quick:
-    what is tested here is the RAW path, not the LUT precision)."""
+    what is tested here is the RAW path, not the LUT precision): the Kodak DC50 file where
+    the full collection is present, else the synthetic DNG (both 768×512)."""
     import functools
 
     from kolors.engine import enhancer as E
     monkeypatch.setattr(E, "Plan", functools.partial(E.Plan, lut_size=17))
-    src = data_dir / "raw" / "RAW_KODAK_DC50.KDC"
+    src = RAW_DIR / "RAW_KODAK_DC50.KDC"
     if not src.exists():
-        pytest.skip("RAW_KODAK_DC50.KDC missing")
+        src = dng
     enh = E.Enhancer(model_type="classic", device="cpu")
     for preset in enh.presets():
         out = enh.enhance_file(src, tmp_path / f"p_{preset}.jpg", preset=preset)

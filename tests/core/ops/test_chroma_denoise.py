@@ -1,7 +1,6 @@
 """Behaviour of the chroma_denoise operation (edge-stopped chroma diffusion)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,8 @@ import kolors.core.ops.chroma_denoise as cd
 from kolors.core.color import delta_e2000_rgb, oklab_to_rgb, rgb_to_oklab, srgb_to_linear
 from kolors.core.params import RenderContext
 from kolors.core.registry import get_op
+from testdata import kodak_photo
 
-KODAK = Path("/work/shared/data/kodak")
 OP = get_op("chroma_denoise")
 
 
@@ -34,9 +33,7 @@ def tiled_process(op, p, img, ctx, tile):
 
 
 def _kodim23_crop():
-    path = KODAK / "kodim23.png"
-    if not path.exists():
-        pytest.skip(f"{path} not available")
+    path = kodak_photo(23)
     from PIL import Image
     a = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)[100:356, 300:556] / 255.0
     return srgb_to_linear(torch.from_numpy(a).permute(2, 0, 1)[None].contiguous())

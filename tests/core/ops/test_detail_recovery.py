@@ -1,7 +1,6 @@
 """Behaviour of the detail_recovery operation."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,8 +11,8 @@ from kolors.core.color import linear_to_srgb, srgb_to_linear
 from kolors.core.ops._spatial import blur_frac, log2_luma
 from kolors.core.params import RenderContext
 from kolors.core.registry import get_op
+from testdata import kodak_photo
 
-KODAK = Path("/work/shared/data/kodak")
 OP = get_op("detail_recovery")
 ON = {"detail_recovery": 1.0}
 
@@ -36,9 +35,7 @@ def tiled_process(op, p, img, ctx, tile):
 
 
 def _kodak(n, y, x, size):
-    path = KODAK / f"kodim{n:02d}.png"
-    if not path.exists():
-        pytest.skip(f"{path} not available")
+    path = kodak_photo(n)
     from PIL import Image
     a = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)[y:y + size, x:x + size] / 255.0
     return srgb_to_linear(torch.from_numpy(a).permute(2, 0, 1)[None].contiguous())

@@ -1,7 +1,6 @@
 """Behaviour of the local_contrast operation (edge-aware clarity)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +10,8 @@ from kolors.core.color import srgb_to_linear
 from kolors.core.ops._spatial import blur_frac, log2_luma
 from kolors.core.params import RenderContext
 from kolors.core.registry import get_op
+from testdata import kodak_photo
 
-KODAK = Path("/work/shared/data/kodak")
 OP = get_op("local_contrast")
 
 
@@ -39,9 +38,7 @@ def tiled_process(op, p, img, ctx, tile):
 
 
 def _kodak(n: int, y: int, x: int, size: int) -> torch.Tensor:
-    path = KODAK / f"kodim{n:02d}.png"
-    if not path.exists():
-        pytest.skip(f"{path} not available")
+    path = kodak_photo(n)
     from PIL import Image
     a = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)[y:y + size, x:x + size] / 255.0
     return srgb_to_linear(torch.from_numpy(a).permute(2, 0, 1)[None].contiguous())

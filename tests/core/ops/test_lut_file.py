@@ -15,10 +15,10 @@ from kolors.core.color import linear_to_srgb, srgb_to_linear
 from kolors.core.lut import Lut1D, Lut3D, Shaper, apply_lut, identity_table, load_lut, set_lut_loader
 from kolors.core.ops.lut_file import LutFile
 from kolors.core.params import RenderContext
+from testdata import lut_file
 
 OP = LutFile()
 CTX = RenderContext(full_size=(8, 8))
-DATA = Path(os.environ.get("KOLORS_DATA", Path(__file__).resolve().parents[4] / "shared" / "data"))
 
 
 def read_cube(path: str):
@@ -67,10 +67,7 @@ def loader():
 
 @pytest.fixture
 def cube() -> str:
-    p = DATA / "luts" / "Colour_Correct.cube"
-    if not p.exists():
-        pytest.skip(f"{p} missing")
-    return str(p)
+    return str(lut_file("Colour_Correct.cube"))
 
 
 def img(seed=0, h=8, w=8):
