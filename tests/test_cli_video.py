@@ -30,8 +30,8 @@ def kolors(*args, timeout=300):
 
 
 def make_clip(path: Path, n: int = 10, fps: int = 12, w: int = 96, h: int = 64) -> Path:
-    """H.264 (yuv444p) frames panned over the sample photo, with a 440 Hz AAC track; the
-    index first (faststart), as files meant for streaming are."""
+    """H.264 (yuv444p) frames panned over the sample photo (back and forth: any length),
+    with a 440 Hz AAC track; the index first (faststart), as files meant for streaming are."""
     import cv2
     img = cv2.resize(cv2.imread(str(SAMPLE))[..., ::-1], (w * 2, h * 2), interpolation=cv2.INTER_AREA)
     with av.open(str(path), "w", options={"movflags": "faststart"}) as c:
@@ -41,7 +41,8 @@ def make_clip(path: Path, n: int = 10, fps: int = 12, w: int = 96, h: int = 64) 
         a = c.add_stream("aac", rate=44100)
         a.layout = "mono"
         for i in range(n):
-            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img[h // 2: h // 2 + h, 2 * i: 2 * i + w]),
+            x = 2 * (i % (w // 2 + 1))                     # 0, 2, …, w, then again from 0
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(img[h // 2: h // 2 + h, x: x + w]),
                                             format="rgb24")
             vf.pts, vf.time_base = i, Fraction(1, fps)
             for p in vs.encode(vf):
@@ -126,20 +127,54 @@ def test_video_bad_input(clip, tmp_path, case):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
+def _size(folder: Path) -> int:
+    """Bytes in ``folder`` (0 while empty; a file removed meanwhile counts 0)."""
+    n = 0
+    for f in folder.iterdir():
+        try:
+            n += f.stat().st_size
+        except FileNotFoundError:
+            pass
+    return n
+
+
 def test_video_ctrl_c_leaves_no_file(tmp_path):
-    src = make_clip(tmp_path / "long.mp4", n=60)
+    """Ctrl-C while grading: exit status 130, nothing at the destination (the temporary
+    file removed). No sleep decides when: the signal goes once the temporary output is
+    there and growing (frames graded and written), and the clip is long enough that the
+    job cannot end between that moment and the signal — 1200 frames, about 30 s of grading
+    on a 2-core CPU, against the ~20 ms of one poll — whatever the machine's speed; had it
+    ended anyway, the test says so instead of sending a signal to nothing."""
+    src = make_clip(tmp_path / "long.mp4", n=1200)
     out = tmp_path / "out" / "graded.mp4"
     out.parent.mkdir()
     p = subprocess.Popen([sys.executable, "-m", "kolors", "video", str(src), "-o", str(out), "--task",
                           "color_enhance", "--frame-batch", "1"], env=_env(),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 240
-    while time.time() < deadline and not any(out.parent.iterdir()) and p.poll() is None:
-        time.sleep(0.2)  # the temporary output appears when grading starts
-    time.sleep(1.0)
-    p.send_signal(signal.SIGINT)
-    _, err = p.communicate(timeout=120)
+    try:
+        deadline = time.monotonic() + 240
+        first = None                             # bytes when the temporary file first appeared
+        grew = False
+        while time.monotonic() < deadline and p.poll() is None:
+            size = _size(out.parent)
+            if first is None and any(out.parent.iterdir()):
+                first = size
+            elif first is not None and size > first:
+                grew = True                      # frames are being written: grading is under way
+                break
+            time.sleep(0.02)                     # polling a condition, not waiting a guessed time
+        running = p.poll() is None
+        if running:
+            p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    assert running, f"kolors video ended (exit {p.returncode}) before grading could be interrupted: {err}"
+    assert first is not None and grew, "the temporary output never appeared or never grew"
     assert p.returncode == 130, err
+    assert "frames graded into" not in err
     assert list(out.parent.iterdir()) == []
 
 
