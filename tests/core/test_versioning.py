@@ -80,8 +80,8 @@ def test_upgrade_runs_on_old_values_only(exposure_v2):
 def test_newer_or_unknown_versions_are_refused(exposure_v2):
     with pytest.raises(ValueError, match="'exposure' was saved at version 3, newer"):
         registry.upgrade_settings({"exposure": 0.3}, {"exposure": 3})
-    with pytest.raises(ValueError, match="unknown operation.*'sharpen'"):
-        registry.upgrade_settings({}, {"sharpen": 1})
+    with pytest.raises(ValueError, match="unknown operation.*'telepathy'"):
+        registry.upgrade_settings({}, {"telepathy": 1})
     for bad in ({"exposure": "2"}, {"exposure": 0}, {"exposure": True}, ["exposure"]):
         with pytest.raises(ValueError):
             registry.upgrade_settings({}, bad)

@@ -16,6 +16,7 @@ PIPELINE: tuple[str, ...] = (
     "color_transfer",      # task: Reinhard colour transfer (style transfer)
     "exposure",            # light: 2^EV
     "white_balance",       # colour: temperature/tint by chromatic adaptation
+    "luma_denoise",        # detail: luminance noise reduction (spatial)
     "chroma_denoise",      # detail: chroma noise reduction (spatial)
     "local_tone",          # task: bilateral-grid local tone mapping (HDR, spatial)
     "highlights_shadows",  # tone
@@ -24,6 +25,7 @@ PIPELINE: tuple[str, ...] = (
     "tone_curve",          # tone: point curve on the sRGB-encoded value
     "local_contrast",      # detail: clarity (spatial)
     "detail_recovery",     # detail: texture (spatial)
+    "sharpen",             # detail: capture sharpening (spatial)
     "vibrance",            # colour
     "chroma_boost",        # colour: OkLCh chroma
     "learned_residual",    # task: the learned model's LUT and local grid (spatial)

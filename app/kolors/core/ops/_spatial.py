@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from ..color import LUMA
 from ..params import RenderContext
 
-__all__ = ["box_mean", "blur_frac", "min_filter", "cell_mean", "guided_filter", "guided_filter_frac",
+__all__ = ["box_mean", "blur_frac", "gauss_blur", "gauss_reach", "min_filter", "cell_mean", "guided_filter", "guided_filter_frac",
            "fast_guided_filter", "fast_gf_params", "fast_gf_halo", "long_side", "luma", "log2_luma",
            "apply_log_gain"]
 
@@ -103,6 +103,23 @@ def blur_frac(x: torch.Tensor, r: float) -> torch.Tensor:
     if r <= 1e-6:
         return x
     k = _frac_kernel(r).tolist()
+    return _shift_sum(_shift_sum(x, k, 2), k, 3)
+
+
+def gauss_reach(sigma: float) -> int:
+    """Pixels on each side a :func:`gauss_blur` of ``sigma`` reads (3 σ, at least 1)."""
+    return max(1, int(math.ceil(3.0 * sigma))) if sigma > 1e-6 else 0
+
+
+def gauss_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur (σ in pixels, kernel cut at :func:`gauss_reach` and
+    normalised), replicate padding; deterministic shift-and-add. x: (B,C,H,W)."""
+    r = gauss_reach(sigma)
+    if r == 0:
+        return x
+    t = np.arange(-r, r + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (t / sigma) ** 2)
+    k = (k / k.sum()).tolist()
     return _shift_sum(_shift_sum(x, k, 2), k, 3)
 
 
