@@ -35,11 +35,11 @@ def full_settings(cube: str) -> dict:
     """Every visible operation active at typical values (``cube``: a .cube for lut_file)."""
     return {
         "exposure": 0.3, "temperature": 5800.0, "tint": 5.0,
-        "chroma_denoise": 0.4,
+        "luma_denoise": 0.3, "chroma_denoise": 0.4,
         "highlights": -0.3, "shadows": 0.3, "whites": 0.1, "blacks": 0.05,
         "contrast": 0.2, "tone_curve": [[0.0, 0.0], [0.25, 0.22], [0.75, 0.8], [1.0, 1.0]],
         "local_contrast": True, "local_contrast_amount": 0.5,
-        "detail_recovery": 0.4,
+        "detail_recovery": 0.4, "sharpen_amount": 0.8, "sharpen_masking": 0.3,
         "vibrance": 0.25, "chroma_boost": 1.1,
         "hsl_orange_sat": 0.1, "hsl_orange_lum": 0.05, "hsl_blue_hue": -0.1, "hsl_green_sat": -0.15,
         "split_shadow_hue": 210.0, "split_shadow_sat": 0.1, "split_highlight_hue": 40.0,
