@@ -32,36 +32,84 @@ def huge_png(path: Path) -> None:
                      + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 100)) + _png_chunk(b"IEND", b""))
 
 
-def test_enhance_with_preset_and_sets(sample_png, tmp_path):
+@pytest.fixture(scope="module")
+def engine():
+    """The engine the CLI runs (its default model), on the CPU as the CLI is told to be."""
+    from kolors import Enhancer
+    return Enhancer(model_type="general", device="cpu")
+
+
+def _diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int64) - b.astype(np.int64)).mean())
+
+
+def test_enhance_with_preset_and_sets(sample_png, tmp_path, engine):
+    from kolors.io.images import read_image
     out = tmp_path / "out.jpg"
     r = kolors("enhance", sample_png, "-o", out, "--preset", "cinema", "--set", "chroma_boost=1.2",
-               "--quality", "90")
+               "--quality", "90", "--device", "cpu")
     assert r.returncode == 0, r.stderr
     im = Image.open(out)
     assert im.size == (768, 512) and im.format == "JPEG"
     assert im.info.get("icc_profile"), "exports carry an sRGB profile"
+    got = read_image(out).data
+    # the engine's own file for the same request: the same JPEG
+    ref = engine.enhance_file(sample_png, tmp_path / "ref.jpg", preset="cinema", quality=90, chroma_boost=1.2)
+    assert np.array_equal(got, read_image(ref).data)
+    # and it holds the engine's render of cinema + chroma_boost=1.2, not another grade: JPEG
+    # at quality 90 (4:2:0 chroma) is ~1.8 levels off on average (p99 8); the cinema grade
+    # without the boost is 8 levels away, the source 12
+    src = read_image(sample_png).data
+    settings = engine.resolve_settings(None, None, 1.0, None, "cinema", {"chroma_boost": 1.2})
+    assert settings["chroma_boost"] == 1.2 and settings["film_strength"] == 0.7
+    want = engine.render(src, settings, out_dtype=np.uint8)
+    no_boost = engine.render(src, engine.resolve_settings(None, None, 1.0, None, "cinema", {}), out_dtype=np.uint8)
+    assert _diff(got, want) <= 3.0, _diff(got, want)
+    assert _diff(got, no_boost) >= 5.0 and _diff(got, src) >= 8.0, (_diff(got, no_boost), _diff(got, src))
 
 
 def test_enhance_task_16bit_tiff(sample_png, tmp_path):
+    from kolors import Enhancer
+    from kolors.engine.enhancer import thumb_linear
+    from kolors.io.images import read_image
     out = tmp_path / "out.tif"
     r = kolors("enhance", sample_png, "-o", out, "--task", "color_enhance", "--intensity", "0.8", "--bits", "16",
-               "--model", "classic")
+               "--model", "classic", "--device", "cpu")
     assert r.returncode == 0, r.stderr
-    from kolors.io.images import read_image
     ph = read_image(out)
     assert ph.data.dtype == np.uint16 and ph.data.shape == (512, 768, 3)
+    # the task's settings at intensity 0.8, as the engine resolves them, rendered in 16 bits
+    enh = Enhancer(model_type="classic", device="cpu")
+    src = read_image(sample_png).data
+    settings = enh.resolve_settings(thumb_linear(src), "color_enhance", 0.8, None, None, {})
+    assert settings and "vibrance" in settings
+    want = enh.render(src, settings, out_dtype=np.uint16)
+    assert np.array_equal(ph.data, want)
+    # the task changed the photo (~20 of 255 levels), and the intensity was applied (full
+    # strength is another ~5 levels away)
+    full = enh.render(src, enh.resolve_settings(thumb_linear(src), "color_enhance", 1.0, None, None, {}),
+                      out_dtype=np.uint16)
+    assert _diff(ph.data, src.astype(np.uint16) * 257) / 257 >= 5.0
+    assert _diff(ph.data, full) / 257 >= 1.0
 
 
-def test_batch_reports_a_bad_file_and_goes_on(sample_png, tmp_path):
+def test_batch_reports_a_bad_file_and_goes_on(sample_png, tmp_path, engine):
+    from kolors.io.images import read_image
     src = tmp_path / "in"
     src.mkdir()
     shutil.copy(sample_png, src / "a.png")
     shutil.copy(sample_png, src / "b.png")
     (src / "c.jpg").write_text("not a photo")
-    r = kolors("batch", src, "-o", tmp_path / "out", "--format", "png", "--preset", "vivid")
+    r = kolors("batch", src, "-o", tmp_path / "out", "--format", "png", "--preset", "vivid", "--device", "cpu")
     assert r.returncode == 1
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
     assert "c.jpg" in r.stderr and "2 of 3" in r.stderr
+    # each file is the engine's vivid render of its photo (PNG: lossless, so to the bit)
+    photo = read_image(sample_png).data
+    want = engine.render(photo, engine.resolve_settings(None, None, 1.0, None, "vivid", {}), out_dtype=np.uint8)
+    assert _diff(want, photo) >= 3.0                     # vivid does change the photo
+    for name in ("a.png", "b.png"):
+        assert np.array_equal(read_image(tmp_path / "out" / name).data, want), name
 
 
 def test_presets_lut_info_params(tmp_path, sample_png):
@@ -73,6 +121,15 @@ def test_presets_lut_info_params(tmp_path, sample_png):
     r = kolors("lut", "-o", cube, "--preset", "cinema", "--size", "17")
     assert r.returncode == 0, r.stderr
     assert "LUT_3D_SIZE 17" in cube.read_text()
+    # the engine's own table of the cinema grade (not, say, the identity)
+    from kolors import Enhancer
+    from kolors.io.luts import read_cube
+    enh = Enhancer(model_type="classic", device="cpu")
+    ref = enh.export_lut(tmp_path / "ref.cube", enh.resolve_settings(None, None, 1.0, None, "cinema", {}), size=17)
+    got, want = read_cube(cube), read_cube(ref)
+    assert np.array_equal(got.table, want.table)
+    grid = np.stack(np.meshgrid(*[np.linspace(0, 1, 17)] * 3, indexing="ij"), -1)
+    assert np.abs(got.table - grid).max() > 0.05 and np.abs(got.table - grid[..., ::-1]).max() > 0.05
     r = kolors("info", sample_png)
     assert r.returncode == 0 and "768" in r.stdout
     r = kolors("params")
