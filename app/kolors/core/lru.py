@@ -35,14 +35,21 @@ class LRU(Generic[K, V]):
     def _w(self, v: V) -> int:
         return int(self._weigh(v)) if self._weigh is not None else 1
 
+    _MISSING = object()
+
+    def _lookup(self, key: K) -> object:
+        """The value (counted as use) or ``_MISSING``; call with the lock held."""
+        if key in self._d:
+            self._d.move_to_end(key)
+            self.hits += 1
+            return self._d[key]
+        self.misses += 1
+        return self._MISSING
+
     def get(self, key: K, default: V | None = None) -> V | None:
         with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                self.hits += 1
-                return self._d[key]
-            self.misses += 1
-            return default
+            v = self._lookup(key)
+            return default if v is self._MISSING else v  # type: ignore[return-value]
 
     def put(self, key: K, value: V) -> V:
         with self._lock:
@@ -57,12 +64,8 @@ class LRU(Generic[K, V]):
         """The cached value for ``key``, else ``make()`` stored under it. ``make`` runs
         with the lock held, so two threads never build the same entry twice."""
         with self._lock:
-            if key in self._d:
-                self._d.move_to_end(key)
-                self.hits += 1
-                return self._d[key]
-            self.misses += 1
-            return self.put(key, make())
+            v = self._lookup(key)
+            return self.put(key, make()) if v is self._MISSING else v  # type: ignore[return-value]
 
     def resize(self, maxsize: int) -> None:
         with self._lock:
