@@ -11,11 +11,14 @@ pytest.importorskip("PySide6")
 
 
 @pytest.fixture
-def photos(tmp_path, kodak):
-    """Three Kodak photos copied into a folder of their own (sidecars go next to them)."""
+def photos(tmp_path):
+    """Kodak photos 1-3 (768×512) copied into a folder of their own (sidecars go next to
+    them): from ../shared/data where present, else tests/data."""
+    from testdata import kodak_photo
     d = tmp_path / "photos"
     d.mkdir()
-    for p in kodak[:3]:
+    for n in (1, 2, 3):
+        p = kodak_photo(n)
         shutil.copy(p, d / p.name)
     return sorted(d.iterdir())
 
