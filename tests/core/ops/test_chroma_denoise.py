@@ -10,6 +10,7 @@ import kolors.core.ops.chroma_denoise as cd
 from kolors.core.color import delta_e2000_rgb, oklab_to_rgb, rgb_to_oklab, srgb_to_linear
 from kolors.core.params import RenderContext
 from kolors.core.registry import get_op
+from kolors.core.ops import PIPELINE
 from testdata import kodak_photo
 
 OP = get_op("chroma_denoise")
@@ -49,7 +50,7 @@ def _add_chroma_noise(img, sd, seed=0):
 def test_declared_params_and_identity():
     prm = OP.params["chroma_denoise"]
     assert (prm.lo, prm.hi, prm.default) == (0.0, 1.0, 0.0)
-    assert OP.order == 18 and OP.group == "detail" and not OP.pointwise
+    assert PIPELINE.index("white_balance") < OP.order < PIPELINE.index("highlights_shadows") and OP.group == "detail" and not OP.pointwise
     assert OP.is_identity({"chroma_denoise": 0.0}) and OP.halo({"chroma_denoise": 0.0}, RenderContext((8, 8))) == 0
 
 

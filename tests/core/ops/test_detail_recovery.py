@@ -11,6 +11,7 @@ from kolors.core.color import linear_to_srgb, srgb_to_linear
 from kolors.core.ops._spatial import blur_frac, log2_luma
 from kolors.core.params import RenderContext
 from kolors.core.registry import get_op
+from kolors.core.ops import PIPELINE
 from testdata import kodak_photo
 
 OP = get_op("detail_recovery")
@@ -65,7 +66,7 @@ def _hf(x):
 def test_declared_params_and_identity():
     prm = OP.params["detail_recovery"]
     assert (prm.lo, prm.hi, prm.default) == (0.0, 1.0, 0.0)
-    assert OP.order == 48 and OP.group == "detail" and not OP.pointwise
+    assert PIPELINE.index("local_contrast") < OP.order < PIPELINE.index("vibrance") and OP.group == "detail" and not OP.pointwise
     assert OP.is_identity({"detail_recovery": 0.0})
     img = torch.rand(1, 3, 8, 8)
     assert torch.equal(OP.process(img, {"detail_recovery": 0.0}, RenderContext(full_size=(8, 8))), img)

@@ -10,6 +10,7 @@ from kolors.core.color import srgb_to_linear
 from kolors.core.ops._spatial import blur_frac, log2_luma
 from kolors.core.params import RenderContext
 from kolors.core.registry import get_op
+from kolors.core.ops import PIPELINE
 from testdata import kodak_photo
 
 OP = get_op("local_contrast")
@@ -69,7 +70,7 @@ def test_identity_when_off_or_zero():
 
 
 def test_declared_params():
-    assert OP.order == 45 and OP.group == "detail" and OP.pointwise is False
+    assert PIPELINE.index("tone_curve") < OP.order < PIPELINE.index("vibrance") and OP.group == "detail" and OP.pointwise is False
     amt = OP.params["local_contrast_amount"]
     assert (amt.lo, amt.hi, amt.default) == (0.0, 2.0, 0.5)
     assert OP.params["local_contrast"].default is False

@@ -8,6 +8,7 @@ import torch
 from kolors.core.ops.local_tone import LOG2_MAX, LOG2_MIN, fit_tone_grid
 from kolors.core.params import RenderContext
 from kolors.core.registry import get_op, validate_settings
+from kolors.core.ops import PIPELINE
 
 OP = get_op("local_tone")
 
@@ -41,7 +42,7 @@ def _halves(h=96, w=128, dark=0.02, bright=0.5, noise=0.0, seed=0):
 def test_declared_param():
     prm = OP.params["tone_grid"]
     assert prm.kind == "grid" and prm.ndim == 3 and prm.hidden and prm.default is None
-    assert OP.order == 20 and OP.group == "task" and not OP.pointwise
+    assert PIPELINE.index("exposure") < OP.order < PIPELINE.index("highlights_shadows") and OP.group == "task" and not OP.pointwise
     assert OP.is_identity({"tone_grid": None})
     assert OP.halo({"tone_grid": np.zeros((2, 2, 2))}, RenderContext((10, 10))) == 0
     with pytest.raises(ValueError):
