@@ -155,13 +155,35 @@ def test_file_thumbnails_and_listing(tmp_path, sample_png):
         file_thumbnail(bad, 64)
 
 
-def test_raw_thumbnails_come_from_the_embedded_preview(data_dir, monkeypatch):
+def _spy_read_raw(monkeypatch) -> list:
     import kolors.io.raw as raw
-    from kolors.engine.thumbs import file_thumbnail
-    calls = []
+    calls: list = []
     real = raw.read_raw
     monkeypatch.setattr(raw, "read_raw", lambda *a, **k: calls.append(a) or real(*a, **k))
+    return calls
+
+
+def test_raw_thumbnails_come_from_the_embedded_preview(data_dir, monkeypatch):
+    from kolors.engine.thumbs import file_thumbnail
+    calls = _spy_read_raw(monkeypatch)
     t = file_thumbnail(data_dir / "raw" / "RAW_CANON_D30_SRGB.CRW", 96)
     assert t.shape == (64, 96, 3) and not calls            # the camera's JPEG, no development
     t = file_thumbnail(data_dir / "raw" / "Blackmagic.dng", 96)   # none embedded: half-size development
     assert max(t.shape[:2]) == 96 and len(calls) == 1 and t.mean() > 5
+
+
+def test_raw_thumbnail_without_embedded_preview_is_developed(tmp_path, monkeypatch):
+    """A RAW with no embedded preview (a pidng DNG of kodim23): a half-size development,
+    whose picture is the photo's."""
+    pytest.importorskip("pidng")
+    import cv2
+    from kolors.engine.thumbs import file_thumbnail
+    from rawgen import SHOT_K, make_dng, neutral_of
+    from testdata import kodak_photo
+    rgb = read_image(kodak_photo(23)).data
+    dng = make_dng(tmp_path / "kodim23.dng", rgb, neutral=neutral_of(SHOT_K))
+    calls = _spy_read_raw(monkeypatch)
+    t = file_thumbnail(dng, 96)
+    assert t.shape == (64, 96, 3) and len(calls) == 1
+    want = cv2.resize(rgb, (96, 64), interpolation=cv2.INTER_AREA)
+    assert float(np.abs(t.astype(int) - want).mean()) < 8.0   # the same photo (development ≠ sRGB file)
