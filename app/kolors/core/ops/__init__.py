@@ -18,6 +18,7 @@ PIPELINE: tuple[str, ...] = (
     "white_balance",       # colour: temperature/tint by chromatic adaptation
     "luma_denoise",        # detail: luminance noise reduction (spatial)
     "chroma_denoise",      # detail: chroma noise reduction (spatial)
+    "dehaze",              # detail: dark-channel dehaze with a photo-level airlight (spatial)
     "local_tone",          # task: bilateral-grid local tone mapping (HDR, spatial)
     "highlights_shadows",  # tone
     "whites_blacks",       # tone

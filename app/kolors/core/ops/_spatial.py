@@ -24,7 +24,7 @@ from ..color import LUMA
 from ..params import RenderContext
 
 __all__ = ["box_mean", "blur_frac", "gauss_blur", "gauss_reach", "min_filter", "cell_mean", "guided_filter", "guided_filter_frac",
-           "fast_guided_filter", "fast_gf_params", "fast_gf_halo", "long_side", "luma", "log2_luma",
+           "fast_guided_filter", "fast_gf_params", "pad_to_cells", "upsample_cells", "cell_min", "fast_gf_halo", "long_side", "luma", "log2_luma",
            "apply_log_gain"]
 
 
@@ -139,6 +139,14 @@ def min_filter(x: torch.Tensor, r: int) -> torch.Tensor:
     return x
 
 
+def cell_min(x: torch.Tensor, s: int) -> torch.Tensor:
+    """Minimum over non-overlapping s×s cells; H and W must be multiples of s."""
+    if s == 1:
+        return x
+    B, C, H, W = x.shape
+    return x.reshape(B, C, H // s, s, W // s, s).amin(dim=(3, 5))
+
+
 def cell_mean(x: torch.Tensor, s: int) -> torch.Tensor:
     """Mean over non-overlapping s×s cells; H and W must be multiples of s."""
     if s == 1:
@@ -149,13 +157,20 @@ def cell_mean(x: torch.Tensor, s: int) -> torch.Tensor:
 
 # -- guided filter -----------------------------------------------------------------
 
-def guided_filter(v: torch.Tensor, r: int, eps: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Self-guided filter (He, Sun & Tang 2013) of v (B,1,H,W): returns the averaged
-    linear coefficients (A, B) so that the edge-preserving base is A·v + B. Reach 2r."""
+def guided_filter(v: torch.Tensor, r: int, eps: float, src: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Guided filter (He, Sun & Tang 2013) of ``src`` (default: ``v`` itself, the
+    self-guided filter) with guide v, both (B,1,H,W): returns the averaged linear
+    coefficients (A, B) so that the edge-preserving result is A·v + B. Reach 2r."""
     mean = box_mean(v, r)
     var = (box_mean(v * v, r) - mean * mean).clamp_min(0.0)
-    a = var / (var + eps)
-    b = mean - a * mean
+    if src is None:
+        a = var / (var + eps)
+        b = mean - a * mean
+    else:
+        mean_p = box_mean(src, r)
+        a = (box_mean(v * src, r) - mean * mean_p) / (var + eps)
+        b = mean_p - a * mean
     return box_mean(a, r), box_mean(b, r)
 
 
@@ -195,8 +210,27 @@ def fast_gf_halo(r: float) -> int:
     return s * (2 * rc + 3)
 
 
-def fast_guided_filter(v: torch.Tensor, r: float, eps: float, offset: tuple[int, int] = (0, 0)) -> torch.Tensor:
-    """Edge-preserving base of v (B,1,H,W) by a self-guided filter of radius ≈ r pixels.
+def pad_to_cells(x: torch.Tensor, s: int, offset: tuple[int, int]) -> tuple[torch.Tensor, int, int]:
+    """``x`` (B,C,H,W) replicate-padded so that it covers whole s×s cells of the *global*
+    render grid (``offset``: x's top-left in that grid); returns (padded, py, px), the
+    padding above and left, so that ``padded[..., py:py+H, px:px+W]`` is x again."""
+    H, W = x.shape[-2:]
+    py, px = int(offset[0]) % s, int(offset[1]) % s
+    qy = (-(py + H)) % s
+    qx = (-(px + W)) % s
+    return (F.pad(x, (px, qx, py, qy), mode="replicate") if (py or px or qy or qx) else x), py, px
+
+
+def upsample_cells(lo: torch.Tensor, s: int, py: int, px: int, H: int, W: int) -> torch.Tensor:
+    """Bilinear upsampling of a cell grid made by :func:`pad_to_cells` + :func:`cell_mean`
+    back to the H×W tensor (phase-exact, so identical in every aligned tile)."""
+    return _phase_up(_phase_up(lo, s, 3), s, 2)[..., py:py + H, px:px + W]
+
+
+def fast_guided_filter(v: torch.Tensor, r: float, eps: float, offset: tuple[int, int] = (0, 0),
+                       src: torch.Tensor | None = None) -> torch.Tensor:
+    """Edge-preserving base of v (B,1,H,W) by a self-guided filter of radius ≈ r pixels
+    (with ``src``: ``src`` filtered with the guide v).
 
     For large radii the coefficients are computed on a grid of s×s cells (He & Sun's fast
     guided filter) and upsampled bilinearly; the cells are aligned to the global render
@@ -204,18 +238,14 @@ def fast_guided_filter(v: torch.Tensor, r: float, eps: float, offset: tuple[int,
     whole image. Reach: :func:`fast_gf_halo`."""
     s, rc = fast_gf_params(r)
     if s == 1:
-        A, B = guided_filter(v, rc, eps)
+        A, B = guided_filter(v, rc, eps, src)
         return A * v + B
     H, W = v.shape[-2:]
-    py, px = int(offset[0]) % s, int(offset[1]) % s
-    qy = (-(py + H)) % s
-    qx = (-(px + W)) % s
-    vp = F.pad(v, (px, qx, py, qy), mode="replicate") if (py or px or qy or qx) else v
+    vp, py, px = pad_to_cells(v, s, offset)
     lo = cell_mean(vp, s)
-    A, B = guided_filter(lo, rc, eps)
-    AB = torch.cat([A, B], 1)
-    AB = _phase_up(_phase_up(AB, s, 3), s, 2)
-    AB = AB[..., py:py + H, px:px + W]
+    src_lo = None if src is None else cell_mean(pad_to_cells(src, s, offset)[0], s)
+    A, B = guided_filter(lo, rc, eps, src_lo)
+    AB = upsample_cells(torch.cat([A, B], 1), s, py, px, H, W)
     return AB[:, :1] * v + AB[:, 1:]
 
 
