@@ -28,7 +28,7 @@ from .params import Param, RenderContext
 
 __all__ = ["Op", "register_op", "ops", "get_op", "params", "get_param", "validate_settings",
            "defaults", "active_ops", "settings_to_json", "settings_key", "op_versions", "upgrade_settings",
-           "pipeline_table"]
+           "pipeline_table", "needs_photo_stats", "fill_photo_stats"]
 
 
 class Op:
@@ -66,6 +66,15 @@ class Op:
 
     def process(self, img: torch.Tensor, p: Mapping[str, Any], ctx: RenderContext) -> torch.Tensor:
         raise NotImplementedError
+
+    def photo_stats(self, p: Mapping[str, Any], thumb: torch.Tensor) -> dict[str, Any] | None:
+        """Photo-level statistics this operation needs (dehaze's airlight, say), as values of
+        its hidden parameters, or None (the default: it needs none).
+
+        ``thumb`` is the whole photo's thumbnail ((1,3,h,w) linear, the one the tasks look
+        at) as it reaches this operation. :func:`fill_photo_stats` calls this once per photo
+        and edit, so every tile of an export and every preview use the same values."""
+        return None
 
     def upgrade(self, old_version: int, values: dict[str, Any]) -> dict[str, Any]:
         """Bring this operation's stored values from ``old_version`` (< ``version``) to the
@@ -245,6 +254,35 @@ def upgrade_settings(values: Mapping[str, Any], versions: Mapping[str, Any] | No
             out = op.upgrade(v, out)
             if not isinstance(out, dict):
                 raise RuntimeError(f"operation {op.name!r}: upgrade() must return a dict")
+    return out
+
+
+def needs_photo_stats(settings: Mapping[str, Any]) -> bool:
+    """True when an operation that ``settings`` switch on computes photo-level statistics."""
+    return any(type(op).photo_stats is not Op.photo_stats for op, _ in active_ops(settings))
+
+
+def fill_photo_stats(settings: Mapping[str, Any], thumb: torch.Tensor) -> dict[str, Any]:
+    """``settings`` with the photo-level statistics of its operations (:meth:`Op.photo_stats`)
+    computed from ``thumb`` ((1,3,h,w) linear: the whole photo, small). The operations before
+    each one that needs statistics run on the thumbnail directly (no table), at the
+    thumbnail's own scale. Settings that need none come back as they are (a copy)."""
+    out = dict(settings)
+    act = active_ops(settings)
+    need = [i for i, (op, _) in enumerate(act) if type(op).photo_stats is not Op.photo_stats]
+    if not need:
+        return out
+    x = thumb.float()
+    ctx = RenderContext(full_size=(int(x.shape[-2]), int(x.shape[-1])))
+    with torch.inference_mode():
+        for i, (op, p) in enumerate(act[: need[-1] + 1]):
+            if i in need:
+                stats = op.photo_stats(p, x) or {}
+                stats = validate_settings(stats)
+                out.update(stats)
+                p = {**p, **stats}
+            if i < need[-1]:
+                x = op.process(x, p, ctx)
     return out
 
 

@@ -69,3 +69,16 @@ def test_preview_and_export_agree():
     small_in = torch.nn.functional.avg_pool2d(hazy, 2)
     small = OP.process(small_in, p, RenderContext(full_size=(240, 360), scale=0.5))
     assert (torch.nn.functional.avg_pool2d(full, 2) - small).abs().mean() < 0.15 * (small - small_in).abs().mean()
+
+
+def test_photo_stats_are_filled_from_the_photo_as_it_reaches_dehaze():
+    """fill_photo_stats runs the operations before dehaze on the thumbnail: an exposure of
+    −1 EV before it halves the airlight it finds."""
+    _, hazy, _ = _hazy()
+    assert not registry.needs_photo_stats({"exposure": 0.5})
+    assert registry.fill_photo_stats({"exposure": 0.5}, hazy) == {"exposure": 0.5}
+    s = registry.fill_photo_stats({"dehaze": 0.6}, hazy)
+    s2 = registry.fill_photo_stats({"dehaze": 0.6, "exposure": -1.0}, hazy)
+    a, a2 = np.array(s["dehaze_airlight"]), np.array(s2["dehaze_airlight"])
+    assert registry.needs_photo_stats({"dehaze": 0.6})
+    assert np.allclose(a, OP.photo_stats(_p(), hazy)["dehaze_airlight"]) and np.allclose(a2, a / 2, rtol=1e-4)
