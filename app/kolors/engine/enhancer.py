@@ -156,8 +156,16 @@ class Enhancer:
             return registry.validate_settings(T.blend(s, intensity))
         return T.analyse(task, linear, reference, intensity)
 
-    def plan(self, settings: Mapping[str, Any], source_max: float = 1.0) -> Plan:
-        """A compiled (baked) plan for ``settings``, cached (LRU of 16)."""
+    def plan(self, settings: Mapping[str, Any], source_max: float = 1.0,
+             thumb: torch.Tensor | Callable[[], torch.Tensor] | None = None) -> Plan:
+        """A compiled (baked) plan for ``settings``, cached (LRU of 16).
+
+        ``thumb``: the whole photo's linear thumbnail ((1,3,h,w), or a function that makes
+        it), from which operations that need photo-level statistics (dehaze's airlight)
+        compute them (:func:`kolors.core.registry.fill_photo_stats`); without one they keep
+        the values in ``settings``."""
+        if thumb is not None and registry.needs_photo_stats(settings):
+            settings = registry.fill_photo_stats(settings, thumb() if callable(thumb) else thumb)
         key = registry.settings_key(settings, round(source_max, 4))
         plan = self._plans.get(key)
         if plan is None:
@@ -173,10 +181,14 @@ class Enhancer:
                scale: float = 1.0, full_size: tuple[int, int] | None = None, offset: tuple[int, int] = (0, 0),
                on_progress: Callable[[float], None] | None = None,
                should_cancel: Callable[[], bool] | None = None,
-               on_message: Callable[[str], None] | None = None) -> np.ndarray:
-        """Render an RGB ``H×W×3`` array (see :mod:`kolors.engine.render`) with ``settings``."""
+               on_message: Callable[[str], None] | None = None,
+               thumb: torch.Tensor | None = None) -> np.ndarray:
+        """Render an RGB ``H×W×3`` array (see :mod:`kolors.engine.render`) with ``settings``.
+        ``thumb``: the photo's linear thumbnail for photo-level statistics (default: made
+        from ``rgb``, which is then the whole photo)."""
         src_max = float(rgb.max()) if (linear or rgb.dtype == np.float32) and rgb.size else 1.0
-        plan = self.plan(settings, max(1.0, src_max))
+        plan = self.plan(settings, max(1.0, src_max),
+                         thumb if thumb is not None else (lambda: thumb_linear(rgb, linear=linear)))
         opts = RenderOptions(device=self.device, tile_size=self.mem_optim["tile_size"],
                              half_precision=self.half_precision, scale=scale, full_size=full_size, offset=offset,
                              linear=linear, on_progress=on_progress, should_cancel=should_cancel,
@@ -240,12 +252,14 @@ class Enhancer:
     def export_graded(self, src: str | Path, dst: str | Path, settings: Mapping[str, Any], *, quality: int = 95,
                       bits: int | None = None, long_side: int | None = None, raw_options: Any = None,
                       source: Any = None, on_progress: Callable[[float], None] | None = None,
-                      should_cancel: Callable[[], bool] | None = None) -> Path:
+                      should_cancel: Callable[[], bool] | None = None, thumb: torch.Tensor | None = None) -> Path:
         """Render ``src`` with resolved ``settings`` (e.g. a sidecar's) and write ``dst``
         atomically: what :meth:`enhance_file` does once it has chosen the settings, and what
         the desktop app's export runs. ``long_side`` scales the output down (area
         averaging; spatial operations scale their radii with it). ``source``: the already
-        decoded :class:`~kolors.io.images.Photo` or RAW, else ``src`` is read."""
+        decoded :class:`~kolors.io.images.Photo` or RAW, else ``src`` is read. ``thumb``:
+        the photo's linear thumbnail for photo-level statistics (the desktop app passes the
+        one its previews use, so the export matches them), else made from the source."""
         import cv2
 
         from ..io.images import read_image, write_image
@@ -264,13 +278,14 @@ class Enhancer:
             small = cv2.resize(source.data, (w, h), interpolation=cv2.INTER_AREA)
             s = w / W if W >= H else h / H
             out = self.render(np.ascontiguousarray(small), settings, out_dtype=out_dtype, linear=raw, scale=s,
-                              full_size=(H, W), on_progress=on_progress, should_cancel=should_cancel)
+                              full_size=(H, W), on_progress=on_progress, should_cancel=should_cancel,
+                              thumb=thumb)
         elif raw:
             out = self.render_raw(source, settings, out_dtype=out_dtype, on_progress=on_progress,
-                                  should_cancel=should_cancel)
+                                  should_cancel=should_cancel, thumb=thumb)
         else:
             out = self.render(source.data, settings, out_dtype=out_dtype, on_progress=on_progress,
-                              should_cancel=should_cancel)
+                              should_cancel=should_cancel, thumb=thumb)
         if should_cancel is not None and should_cancel():
             from .render import Cancelled
             raise Cancelled("export cancelled")
@@ -279,7 +294,8 @@ class Enhancer:
     def render_raw(self, raw: Any, settings: Mapping[str, Any], *, out_dtype: Any = np.uint16,
                    on_progress: Callable[[float], None] | None = None,
                    should_cancel: Callable[[], bool] | None = None,
-                   on_message: Callable[[str], None] | None = None) -> np.ndarray:
+                   on_message: Callable[[str], None] | None = None,
+                   thumb: torch.Tensor | None = None) -> np.ndarray:
         """Render a developed RAW (:class:`kolors.io.raw.RawPhoto`: linear, camera white =
         1, values up to ``raw.headroom``) with ``settings`` into an ``H×W×3`` sRGB-encoded
         array of ``out_dtype``.
@@ -293,7 +309,8 @@ class Enhancer:
         from ..core.lut import apply_lut_u8
         from .render import Cancelled
         out_dtype = np.dtype(out_dtype)
-        plan = self.plan(settings, max(1.0, float(raw.headroom)))
+        plan = self.plan(settings, max(1.0, float(raw.headroom)),
+                         thumb if thumb is not None else (lambda: thumb_linear(raw.data, linear=True)))
         if out_dtype in (np.uint8, np.uint16) and plan.pointwise_only:
             if should_cancel is not None and should_cancel():
                 raise Cancelled()
@@ -307,7 +324,7 @@ class Enhancer:
                 on_progress(1.0)
             return out
         return self.render(raw.data, settings, out_dtype=out_dtype, linear=True, on_progress=on_progress,
-                           should_cancel=should_cancel, on_message=on_message)
+                           should_cancel=should_cancel, on_message=on_message, thumb=thumb)
 
     def create_video_pipeline(self, input_res: tuple[int, int] | None = (1920, 1080),
                               output_res: tuple[int, int] | None = (1280, 720), buffer_size: int = 30):

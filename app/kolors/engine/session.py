@@ -144,9 +144,11 @@ class PhotoSession:
         if coarse:
             lut_size = COARSE_LUT
         if lut_size is not None:     # a small table of its own, not the export's cached plan
+            if registry.needs_photo_stats(settings):
+                settings = registry.fill_photo_stats(settings, self.thumb())
             plan = Plan(dict(settings), source_max=self._source_max(arr), lut_size=int(lut_size))
         else:
-            plan = self.enhancer.plan(settings, self._source_max(arr))
+            plan = self.enhancer.plan(settings, self._source_max(arr), self.thumb)
         if lut_size is not None or on_band is None:
             return render_array(arr, plan, np.uint8, self._opts(s, should_cancel))
         h = arr.shape[0]
@@ -191,7 +193,7 @@ class PhotoSession:
         """Render ``rect`` = (x, y, w, h) of the full-resolution photo (uint8), exactly as
         that part of a full-resolution export (spatial operations see their halo)."""
         src = self.full_source()
-        plan = self.enhancer.plan(settings, self._source_max(self.source))
+        plan = self.enhancer.plan(settings, self._source_max(self.source), self.thumb)
         x, y, w, h = rect
         return self._render_crop(src, plan, 1.0, x, y, x + w, y + h, should_cancel)
 
@@ -266,7 +268,7 @@ class PhotoSession:
         same code as ``kolors enhance`` (:meth:`Enhancer.export_graded`)."""
         return self.enhancer.export_graded(self.path, dst, settings, quality=quality, bits=bits,
                                            long_side=long_side, on_progress=on_progress,
-                                           should_cancel=should_cancel)
+                                           should_cancel=should_cancel, thumb=self.thumb())
 
 
 def _op_of(param: str) -> str:
