@@ -13,6 +13,10 @@ from kolors.core.tiling import tiles
 
 OPS = registry.ops()
 IDS = [op.name for op in OPS]
+#: the operations a plan runs on pixels (the framing is the engine's resampling step, tested
+#: in tests/core/test_geometry.py and tests/engine/test_framing.py)
+PIXEL_OPS = [op for op in OPS if not op.frames]
+PIXEL_IDS = [op.name for op in PIXEL_OPS]
 
 
 def _img(seed: int, h: int = 40, w: int = 56, lo: float = 0.0, hi: float = 1.0) -> torch.Tensor:
@@ -70,7 +74,7 @@ def test_declaration(op):
         assert op.halo({k: p.default for k, p in op.params.items()}, RenderContext((100, 100))) == 0
 
 
-@pytest.mark.parametrize("op", OPS, ids=IDS)
+@pytest.mark.parametrize("op", PIXEL_OPS, ids=PIXEL_IDS)
 def test_identity_at_defaults(op):
     p = {k: prm.default for k, prm in op.params.items()}
     assert op.is_identity(p)
@@ -105,7 +109,7 @@ def test_range_errors(op):
                 prm.validate("maybe")
 
 
-@pytest.mark.parametrize("op", OPS, ids=IDS)
+@pytest.mark.parametrize("op", PIXEL_OPS, ids=PIXEL_IDS)
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**31 - 1),
        lo_hi=st.sampled_from([(0.0, 1.0), (0.0, 0.0), (1.0, 1.0), (0.0, 64.0), (-0.05, 1.2), (1e3, 1e4),
@@ -132,7 +136,8 @@ def test_pointwise_ops_depend_on_colour_only(op):
     assert torch.allclose(a, b, atol=1e-5)
 
 
-@pytest.mark.parametrize("op", [o for o in OPS if not o.pointwise], ids=[o.name for o in OPS if not o.pointwise])
+@pytest.mark.parametrize("op", [o for o in PIXEL_OPS if not o.pointwise],
+                         ids=[o.name for o in PIXEL_OPS if not o.pointwise])
 def test_tiled_equals_untiled(op):
     """Every spatial/positional operation renders seamlessly in tiles with its halo."""
     p = _active_params(op, np.random.default_rng(7))
@@ -153,7 +158,7 @@ def test_tiled_equals_untiled(op):
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
-@pytest.mark.parametrize("op", OPS, ids=IDS)
+@pytest.mark.parametrize("op", PIXEL_OPS, ids=PIXEL_IDS)
 def test_cpu_and_cuda_agree(op):
     p = _active_params(op, np.random.default_rng(11))
     img = _img(13)

@@ -144,6 +144,8 @@ class Choice(Param):
         assert default in self.options
 
     def validate(self, value: Any) -> str:
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            value = str(int(value))               # e.g. rotate=90 in JSON
         if isinstance(value, str):
             for o in self.options:
                 if o.lower() == value.lower():
@@ -158,6 +160,42 @@ class Choice(Param):
 
     def describe(self) -> str:
         return f"one of {', '.join(self.options)}, default {self.default}"
+
+
+class Rect(Param):
+    """A rectangle ``[x0, y0, x1, y1]`` as fractions of the photo (x right, y down), each
+    within [0, 1], at least ``min_size`` wide and high. Default: the whole photo."""
+
+    kind = "rect"
+
+    def __init__(self, label: str = "", help: str = "", hidden: bool = False, min_size: float = 0.01):
+        super().__init__([0.0, 0.0, 1.0, 1.0], label, help, hidden)
+        self.min_size = min_size
+
+    def validate(self, value: Any) -> list[float]:
+        try:
+            r = [float(c) for c in value]
+        except (TypeError, ValueError):
+            raise self._err(f"expected [x0, y0, x1, y1] as fractions of the photo, got {value!r}") from None
+        if len(r) != 4 or not all(math.isfinite(c) and 0.0 <= c <= 1.0 for c in r):
+            raise self._err(f"expected four numbers within [0, 1], got {value!r}")
+        if r[2] - r[0] < self.min_size or r[3] - r[1] < self.min_size:
+            raise self._err(f"x1 - x0 and y1 - y0 must be at least {self.min_size:g}, got {value!r}")
+        return r
+
+    def is_default(self, value: Any) -> bool:
+        return [float(c) for c in value] == [0.0, 0.0, 1.0, 1.0]
+
+    def sample(self, rng: np.random.Generator) -> list[float]:
+        x0, y0 = rng.uniform(0, 0.3, 2)
+        x1, y1 = rng.uniform(0.7, 1.0, 2)
+        return [float(x0), float(y0), float(x1), float(y1)]
+
+    def describe(self) -> str:
+        return "[x0, y0, x1, y1] fractions of the photo, default [0, 0, 1, 1]"
+
+    def lerp(self, value: Any, t: float) -> list[float]:
+        return [d + t * (v - d) for v, d in zip(value, self.default)]
 
 
 class Curve(Param):

@@ -47,6 +47,9 @@ class Op:
     group: str = ""
     version: int = 1
     pointwise: bool = True
+    #: True for the framing operation: the engine resamples the photo with it before a plan
+    #: runs (:mod:`kolors.engine.framing`); plans and :func:`active_ops` leave it out
+    frames: bool = False
     label: str = ""
     #: the parameters, filled in by :func:`register_op` in declaration order
     params: dict[str, Param] = {}
@@ -301,9 +304,11 @@ def op_values(op: Op, settings: Mapping[str, Any]) -> dict[str, Any]:
 
 def active_ops(settings: Mapping[str, Any]) -> list[tuple[Op, dict[str, Any]]]:
     """The operations that change the image under ``settings``, in pipeline order, each
-    with its parameter values."""
+    with its parameter values (not the framing: the engine applies it before)."""
     out = []
     for op in ops():
+        if op.frames:
+            continue
         p = op_values(op, settings)
         if not op.is_identity(p):
             out.append((op, p))

@@ -1,0 +1,136 @@
+"""Framing a photo: quarter turns, flips, straightening and the crop, as one mapping from
+output pixels to source pixels (numpy, float64; no resampling here: :mod:`kolors.engine.framing`
+resamples with it).
+
+Coordinates. The *source* is the decoded photo, upright (EXIF orientation already applied),
+``W×H`` pixels, pixel centres at integer positions. The *oriented* photo is the source
+turned ``rotate`` degrees clockwise (0/90/180/270), then flipped (``flip``: none, horizontal
+= mirror left↔right, vertical = top↔bottom). ``crop`` ``[x0, y0, x1, y1]`` are fractions of
+the oriented photo (x to the right, y down). ``straighten`` (−45…45°) turns the photo
+clockwise about the crop's centre for positive values, as Lightroom's angle does (it levels
+a horizon that rises to the right). With ``crop_constrain`` (default) the crop keeps its
+aspect ratio and shrinks about its centre until its corners lie inside the turned photo, so
+no empty corners show; off, the corners outside are filled with the nearest edge pixels.
+
+The output is the crop: ``round((x1−x0)·W_o)`` × ``round((y1−y0)·H_o)`` pixels (after the
+constraint shrank it), rendered at any scale (a preview at 0.25 is a quarter-size output).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+__all__ = ["Framing", "framing_of", "GEOMETRY_PARAMS"]
+
+#: the registry parameters that frame a photo (owned by the ``geometry`` operation)
+GEOMETRY_PARAMS = ("rotate", "flip", "straighten", "crop", "crop_constrain")
+
+
+@dataclass(frozen=True)
+class Framing:
+    """The framing of a ``W×H`` source (see the module docstring)."""
+
+    W: int
+    H: int
+    rotate: int = 0
+    flip: str = "none"
+    straighten: float = 0.0
+    crop: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    constrain: bool = True
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def oriented_size(self) -> tuple[int, int]:
+        """(width, height) of the turned and flipped photo."""
+        return (self.H, self.W) if self.rotate in (90, 270) else (self.W, self.H)
+
+    def _crop_box(self) -> tuple[float, float, float, float]:
+        """(cx, cy, half width, half height) of the crop in oriented pixel units (edges at
+        0 and W_o), shrunk by the constraint."""
+        Wo, Ho = self.oriented_size
+        x0, y0, x1, y1 = self.crop
+        cx, cy = 0.5 * (x0 + x1) * Wo, 0.5 * (y0 + y1) * Ho
+        a, b = 0.5 * (x1 - x0) * Wo, 0.5 * (y1 - y0) * Ho
+        if self.straighten and self.constrain:
+            t = math.radians(self.straighten)
+            c, s = abs(math.cos(t)), abs(math.sin(t))
+            dx, dy = min(cx, Wo - cx), min(cy, Ho - cy)
+            k = min(1.0, dx / max(a * c + b * s, 1e-12), dy / max(a * s + b * c, 1e-12))
+            a, b = a * k, b * k
+        return cx, cy, a, b
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the output at full resolution (at least 1×1)."""
+        _, _, a, b = self._crop_box()
+        return max(1, int(round(2 * a))), max(1, int(round(2 * b)))
+
+    @property
+    def is_identity(self) -> bool:
+        return (self.rotate == 0 and self.flip == "none" and self.straighten == 0.0
+                and tuple(self.crop) == (0.0, 0.0, 1.0, 1.0))
+
+    @property
+    def is_axis_aligned(self) -> bool:
+        """No straightening: every output pixel is one source pixel (a crop and index
+        transpositions at full resolution, no interpolation)."""
+        return self.straighten == 0.0
+
+    # ------------------------------------------------------------------ mapping
+    def map_points(self, u: np.ndarray, v: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Source pixel coordinates (x, y) of output pixels (u, v) of a render at ``scale``
+        (pixel centres at integers in both grids)."""
+        cx, cy, a, b = self._crop_box()
+        ow, oh = self.size
+        # output pixel centre → oriented coordinates (edges at 0 and W_o)
+        qx = (np.asarray(u, np.float64) + 0.5) / scale * (2 * a / ow) - a
+        qy = (np.asarray(v, np.float64) + 0.5) / scale * (2 * b / oh) - b
+        if self.straighten:
+            # the photo turns clockwise on screen (y down: R = [[c, −s], [s, c]]); an output
+            # point samples the photo at Rᵀ·q
+            t = math.radians(self.straighten)
+            c, s = math.cos(t), math.sin(t)
+            qx, qy = c * qx + s * qy, -s * qx + c * qy
+        ox, oy = cx + qx, cy + qy
+        # oriented → source (undo the flip, then the clockwise quarter turns)
+        Wo, Ho = self.oriented_size
+        if self.flip == "horizontal":
+            ox = Wo - ox
+        elif self.flip == "vertical":
+            oy = Ho - oy
+        if self.rotate == 90:          # source (x, y) → oriented (H − y, x)
+            sx, sy = oy, self.H - ox
+        elif self.rotate == 180:
+            sx, sy = self.W - ox, self.H - oy
+        elif self.rotate == 270:       # source (x, y) → oriented (y, W − x)
+            sx, sy = self.W - oy, ox
+        else:
+            sx, sy = ox, oy
+        return sx - 0.5, sy - 0.5      # edges → pixel centres
+
+    def source_rect(self, x: int, y: int, w: int, h: int, scale: float = 1.0, margin: int = 2
+                    ) -> tuple[int, int, int, int]:
+        """The source pixels (x0, y0, x1, y1), clipped to the photo, that output rectangle
+        (x, y, w, h) of a render at ``scale`` reads, with ``margin`` pixels for the
+        interpolation kernel."""
+        us = np.array([x, x + w - 1, x, x + w - 1], np.float64)
+        vs = np.array([y, y, y + h - 1, y + h - 1], np.float64)
+        sx, sy = self.map_points(us, vs, scale)
+        x0 = max(0, int(math.floor(sx.min())) - margin)
+        y0 = max(0, int(math.floor(sy.min())) - margin)
+        x1 = min(self.W, int(math.ceil(sx.max())) + margin + 1)
+        y1 = min(self.H, int(math.ceil(sy.max())) + margin + 1)
+        return x0, y0, max(x0 + 1, x1), max(y0 + 1, y1)
+
+
+def framing_of(settings: Mapping[str, Any], width: int, height: int) -> Framing | None:
+    """The framing ``settings`` ask of a ``width×height`` source, or None when they leave
+    the photo as it is."""
+    f = Framing(int(width), int(height), int(settings.get("rotate", "0")), str(settings.get("flip", "none")),
+                float(settings.get("straighten", 0.0)),
+                tuple(float(c) for c in settings.get("crop", (0.0, 0.0, 1.0, 1.0))),
+                bool(settings.get("crop_constrain", True)))
+    return None if f.is_identity else f
