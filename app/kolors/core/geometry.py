@@ -47,7 +47,7 @@ class Framing:
         """(width, height) of the turned and flipped photo."""
         return (self.H, self.W) if self.rotate in (90, 270) else (self.W, self.H)
 
-    def _crop_box(self) -> tuple[float, float, float, float]:
+    def crop_box(self) -> tuple[float, float, float, float]:
         """(cx, cy, half width, half height) of the crop in oriented pixel units (edges at
         0 and W_o), shrunk by the constraint."""
         Wo, Ho = self.oriented_size
@@ -65,7 +65,7 @@ class Framing:
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) of the output at full resolution (at least 1×1)."""
-        _, _, a, b = self._crop_box()
+        _, _, a, b = self.crop_box()
         return max(1, int(round(2 * a))), max(1, int(round(2 * b)))
 
     @property
@@ -83,7 +83,7 @@ class Framing:
     def map_points(self, u: np.ndarray, v: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Source pixel coordinates (x, y) of output pixels (u, v) of a render at ``scale``
         (pixel centres at integers in both grids)."""
-        cx, cy, a, b = self._crop_box()
+        cx, cy, a, b = self.crop_box()
         ow, oh = self.size
         # output pixel centre → oriented coordinates (edges at 0 and W_o)
         qx = (np.asarray(u, np.float64) + 0.5) / scale * (2 * a / ow) - a
