@@ -26,45 +26,20 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
+from .cli_common import (IMAGE_SUFFIXES, MODEL_TYPES, CliError, check_input, check_output, engine_flags,
+                         parse_sets, task_flags)
+
 __all__ = ["main", "build_parser"]
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
 FORMATS = {"jpg": ".jpg", "jpeg": ".jpg", "png": ".png", "tif": ".tif", "tiff": ".tif", "webp": ".webp"}
-
-
-class CliError(Exception):
-    pass
-
-
-def _parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if not items:
-        return out
-    from .core import registry
-    for item in items:
-        if "=" not in item:
-            raise CliError(f"--set expects name=value, got {item!r}")
-        name, text = item.split("=", 1)
-        name = name.strip()
-        prm = registry.get_param(name)
-        if prm.hidden:
-            raise CliError(f"parameter {name!r} is set by tasks and cannot be given with --set")
-        out[name] = prm.validate(prm.parse(text))
-    return out
 
 
 def _grading_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("grading")
-    g.add_argument("--task", help="one of: color_correction, color_enhance, white_balance, style_transfer, "
-                                  "old_photo_restoration, hdr_enhance, low_light, industrial")
-    g.add_argument("--intensity", type=float, default=1.0, help="task strength in [0, 1] (default 1)")
-    g.add_argument("--preset", help="preset name (see `kolors presets`) or a preset .json file")
-    g.add_argument("--set", action="append", metavar="NAME=VALUE",
-                   help="set a parameter, e.g. --set chroma_boost=1.3 (see `kolors params`)")
-    g.add_argument("--reference", help="reference photo for --task style_transfer")
-    g.add_argument("--model", default="general", choices=["general", "lite", "classic"],
-                   help="learned model type, or classic methods (default general)")
-    g.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    task_flags(g, "one of: color_correction, color_enhance, white_balance, style_transfer, "
+                  "old_photo_restoration, hdr_enhance, low_light, industrial",
+               "set a parameter, e.g. --set chroma_boost=1.3 (see `kolors params`)")
+    engine_flags(g)
     g.add_argument("--tile-size", type=int, default=512, help="tile size of full-resolution renders")
     r = p.add_argument_group("camera RAW (NEF, CR2, CR3, CRW, ARW, RAF, ORF, RW2, DNG, ...)")
     r.add_argument("--raw-wb", choices=["as_shot", "auto", "daylight", "custom"], default=None,
@@ -122,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     g = sub.add_parser("gui", help="open the desktop app (also what `kolors` alone does)")
     g.add_argument("path", nargs="?", help="a photo or a folder to open")
-    g.add_argument("--model", choices=["general", "lite", "classic"], default="general",
+    g.add_argument("--model", choices=list(MODEL_TYPES), default="general",
                    help="learned model of the tasks (default general)")
     g.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     g.add_argument("--smoke-export", metavar="OUT", help="check an installation: open PATH, apply --preset, "
@@ -134,30 +109,6 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_video import add_video_commands
     add_video_commands(sub)
     return p
-
-
-def _check_input(path: str) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise CliError(f"{path}: no such file")
-    if p.is_dir():
-        raise CliError(f"{path}: is a folder, expected an image file")
-    return p
-
-
-def _check_output(inp: Path | str | None, out: str, suffixes: Sequence[str] = IMAGE_SUFFIXES,
-                  what: str = "output") -> Path:
-    """``out`` as a Path: not the input file (nor another name of it), a known suffix, an
-    existing folder; ``CliError`` saying which."""
-    from .io.atomic import same_file
-    o = Path(out)
-    if inp is not None and o.exists() and same_file(o, inp):
-        raise CliError(f"{out}: refusing to overwrite the input file")
-    if o.suffix.lower() not in suffixes:
-        raise CliError(f"{out}: unknown {what} format {o.suffix or '(none)'}; use one of {', '.join(suffixes)}")
-    if not o.parent.exists():
-        raise CliError(f"{out}: folder {o.parent} does not exist")
-    return o
 
 
 def _enhancer(args: argparse.Namespace):
@@ -191,7 +142,7 @@ def _grade_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if args.quality is not None and not 1 <= args.quality <= 100:
         raise CliError(f"--quality must be within 1..100, got {args.quality}")
     kw = dict(task=args.task, intensity=args.intensity, reference=args.reference, preset=args.preset,
-              quality=args.quality, bits=args.bits, **_parse_sets(args.set))
+              quality=args.quality, bits=args.bits, **parse_sets(args.set))
     raw = _raw_options(args)
     if raw is not None:
         kw["raw_options"] = raw
@@ -220,10 +171,10 @@ def _develop_neutral(src: Path, dst: Path, kw: dict[str, Any]) -> None:
 
 
 def cmd_enhance(args: argparse.Namespace) -> int:
-    inp = _check_input(args.input)
-    out = _check_output(inp, args.output)
+    inp = check_input(args.input)
+    out = check_output(inp, args.output)
     if args.reference:
-        _check_input(args.reference)
+        check_input(args.reference)
     kw = _grade_kwargs(args)
     if _neutral_raw(args, inp):
         _develop_neutral(inp, out, kw)
@@ -300,7 +251,7 @@ def cmd_lut(args: argparse.Namespace) -> int:
     enh = Enhancer(model_type="classic", device="cpu")
     if args.preset:
         enh.set_preset(args.preset)
-    enh.set_params(**_parse_sets(args.set))
+    enh.set_params(**parse_sets(args.set))
     enh.export_lut(out, size=args.size, title=f"Kolors {args.preset or 'custom'}")
     return 0
 
@@ -308,7 +259,7 @@ def cmd_lut(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from .io.images import image_info
     from .io.raw import DEMOSAICS, is_raw, raw_info
-    path = _check_input(args.input)
+    path = check_input(args.input)
     if is_raw(path):
         got = raw_info(path)
         info = {k: got.pop(k) for k in ("path", "format", "width", "height", "bits", "orientation")}

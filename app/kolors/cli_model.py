@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from .cli_common import LEARNED_MODELS
+
 __all__ = ["add_model_commands", "MODEL_HANDLERS"]
 
 
@@ -11,7 +13,7 @@ def add_model_commands(sub: Any) -> None:
     t = sub.add_parser("train", help="train the learned enhancer on a folder of photos")
     t.add_argument("--data", required=True, help="folder of photos (searched recursively)")
     t.add_argument("--stage", choices=["pretrain", "multitask", "finetune"], default="multitask")
-    t.add_argument("--model", choices=["general", "lite"], default="general", help="model size (default general)")
+    t.add_argument("--model", choices=list(LEARNED_MODELS), default="general", help="model size (default general)")
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--batch", type=int, default=8)
     t.add_argument("--steps", type=int, default=100, help="steps per epoch (default 100)")
@@ -52,7 +54,7 @@ def add_model_commands(sub: Any) -> None:
     ex = sub.add_parser("export", help="export the learned model to TorchScript or ONNX")
     ex.add_argument("--format", choices=["torchscript", "onnx"], required=True)
     ex.add_argument("-o", "--output", required=True)
-    ex.add_argument("--model", choices=["general", "lite"], default="general")
+    ex.add_argument("--model", choices=list(LEARNED_MODELS), default="general")
     ex.add_argument("--weights", help="checkpoint to export instead of the shipped one")
 
 

@@ -22,17 +22,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .cli_common import CliError, check_output, engine_flags, parse_sets, task_flags
+
 __all__ = ["add_video_commands", "VIDEO_HANDLERS"]
 
 
 def _video_grading_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("grading")
-    g.add_argument("--task", help="a task (see `kolors enhance --help`), analysed on every frame")
-    g.add_argument("--intensity", type=float, default=1.0, help="task strength in [0, 1] (default 1)")
-    g.add_argument("--preset", help="preset name (see `kolors presets`) or a preset .json file")
-    g.add_argument("--set", action="append", metavar="NAME=VALUE",
-                   help="set a parameter (see `kolors params`); temporal_smooth=N is accepted too")
-    g.add_argument("--reference", help="reference photo for --task style_transfer")
+    task_flags(g, "a task (see `kolors enhance --help`), analysed on every frame",
+               "set a parameter (see `kolors params`); temporal_smooth=N is accepted too")
     g.add_argument("--temporal-smooth", type=float, default=None, metavar="N",
                    help="0-5: smooth the task's parameters across frames, reset at scene cuts (default 0 "
                         "with no task, 2 with a task)")
@@ -40,9 +38,7 @@ def _video_grading_args(p: argparse.ArgumentParser) -> None:
                    help="frames per forward pass of the learned model (default 8)")
     g.add_argument("--no-jit", action="store_true",
                    help="apply learned grades with the photo engine (torch) instead of the compiled kernel")
-    g.add_argument("--model", default="general", choices=["general", "lite", "classic"],
-                   help="learned model type, or classic methods (default general)")
-    g.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    engine_flags(g)
     g.add_argument("--size", metavar="WxH", help="output frame size, e.g. 1280x720 (default: as the source)")
 
 
@@ -79,7 +75,6 @@ def add_video_commands(sub: Any) -> None:
 
 
 def _size(text: str | None) -> tuple[int, int] | None:
-    from .cli import CliError
     if not text:
         return None
     try:
@@ -93,7 +88,6 @@ def _size(text: str | None) -> tuple[int, int] | None:
 
 def _pipeline(args: argparse.Namespace):
     """An Enhancer + VideoPipeline from the grading flags."""
-    from .cli import CliError, _parse_sets
     sets = list(args.set or [])
     smooth = args.temporal_smooth
     rest = []
@@ -105,7 +99,7 @@ def _pipeline(args: argparse.Namespace):
                 raise CliError(f"temporal_smooth expects a number in [0, 5], got {item!r}") from None
         else:
             rest.append(item)
-    params = _parse_sets(rest)
+    params = parse_sets(rest)
     if smooth is None:
         smooth = 2.0 if args.task else 0.0
     if not 0 <= smooth <= 5:
@@ -126,15 +120,13 @@ def _pipeline(args: argparse.Namespace):
 
 
 def _check_video_output(out: str, inp: str | None) -> Path:
-    from .cli import _check_output
     from .io.video import VIDEO_SUFFIXES
-    return _check_output(inp, out, VIDEO_SUFFIXES, "video")
+    return check_output(inp, out, VIDEO_SUFFIXES, "video")
 
 
 def cmd_video(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .cli import CliError
     from .engine.video import transcode
     from .io.video import probe
     inp = Path(args.input)
@@ -210,7 +202,6 @@ class _Preview:
 def cmd_live(args: argparse.Namespace) -> int:
     from fractions import Fraction
 
-    from .cli import CliError
     from .engine.video import run_live
     from .io.video import VideoWriter, is_stream_url
     src = args.source
