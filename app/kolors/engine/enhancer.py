@@ -16,6 +16,7 @@ from ..io import luts as _luts  # noqa: F401 - registers the .cube reader for th
 from . import tasks as T
 from .device import describe_device, resolve_device
 from .encode import encode_raw_neutral, lookup, output_dtype, u16_to_u8_table
+from .framing import frame_array, framing_of
 from .render import RenderOptions, render_array, thumb_linear
 
 log = logging.getLogger("kolors")
@@ -183,8 +184,9 @@ class Enhancer:
                should_cancel: Callable[[], bool] | None = None,
                on_message: Callable[[str], None] | None = None,
                thumb: torch.Tensor | None = None) -> np.ndarray:
-        """Render an RGB ``H×W×3`` array (see :mod:`kolors.engine.render`) with ``settings``.
-        ``thumb``: the photo's linear thumbnail for photo-level statistics (default: made
+        """Render an RGB ``H×W×3`` array (see :mod:`kolors.engine.render`) with ``settings``,
+        already framed (the framing parameters are not applied here: :meth:`export_graded`,
+        :meth:`enhance` and the desktop app frame the photo first). ``thumb``: the photo's linear thumbnail for photo-level statistics (default: made
         from ``rgb``, which is then the whole photo)."""
         src_max = float(rgb.max()) if (linear or rgb.dtype == np.float32) and rgb.size else 1.0
         plan = self.plan(settings, max(1.0, src_max),
@@ -210,6 +212,9 @@ class Enhancer:
         ref_lin = None
         if reference is not None:
             ref_lin = thumb_linear(self._load_reference(reference))
+        fr = framing_of(self.resolve_settings(None, None, 1.0, None, preset, params), rgb.shape[1], rgb.shape[0])
+        if fr is not None:          # a crop/turn/straighten in the preset or parameters: the output is framed
+            rgb = frame_array(np.ascontiguousarray(rgb), fr)
         lin = thumb_linear(rgb) if task is not None else None
         settings = self.resolve_settings(lin, task, intensity, ref_lin, preset, params)
         out = self.render(np.ascontiguousarray(rgb), settings)
@@ -239,12 +244,16 @@ class Enhancer:
         from ..io.images import read_image
         from ..io.raw import is_raw, read_raw
         ref_lin = _reference_thumb(reference) if reference is not None else None
-        if is_raw(src):
-            source: Any = read_raw(src, raw_options)
-            lin = _raw_thumb(source) if task else None
-        else:
-            source = read_image(src)
-            lin = thumb_linear(source.data) if task else None
+        raw = is_raw(src)
+        source: Any = read_raw(src, raw_options) if raw else read_image(src)
+        lin = None
+        if task:
+            # the task looks at the photo as the preset and parameters frame it (the crop)
+            fr = framing_of(self.resolve_settings(None, None, 1.0, None, preset, params), source.width, source.height)
+            if fr is not None:
+                lin = thumb_linear(frame_array(source.data, fr), linear=raw)
+            else:
+                lin = _raw_thumb(source) if raw else thumb_linear(source.data)
         settings = self.resolve_settings(lin, task, intensity, ref_lin, preset, params)
         return self.export_graded(src, dst, settings, quality=quality, bits=bits, on_progress=on_progress,
                                   should_cancel=should_cancel, source=source)
@@ -256,7 +265,8 @@ class Enhancer:
         """Render ``src`` with resolved ``settings`` (e.g. a sidecar's) and write ``dst``
         atomically: what :meth:`enhance_file` does once it has chosen the settings, and what
         the desktop app's export runs. ``long_side`` scales the output down (area
-        averaging; spatial operations scale their radii with it). ``source``: the already
+        averaging; spatial operations scale their radii with it); the framing in ``settings``
+        (crop, straighten, turns, flip) is applied first. ``source``: the already
         decoded :class:`~kolors.io.images.Photo` or RAW, else ``src`` is read. ``thumb``:
         the photo's linear thumbnail for photo-level statistics (the desktop app passes the
         one its previews use, so the export matches them), else made from the source."""
@@ -270,24 +280,29 @@ class Enhancer:
         default_dtype = np.dtype(np.uint16) if raw else source.data.dtype
         out_dtype = output_dtype(default_dtype, bits, Path(dst))
         H, W = source.height, source.width
+        data = source.data
+        fr = framing_of(settings, W, H)         # crop, straighten, turns, flip: first of all
+        if fr is not None:
+            data = frame_array(data, fr)
+            H, W = data.shape[:2]
         if long_side is not None and long_side < max(H, W):
             if long_side < 1:
                 raise ValueError(f"long side must be at least 1 pixel, got {long_side}")
             s = long_side / max(H, W)
             w, h = max(1, round(W * s)), max(1, round(H * s))
-            small = cv2.resize(source.data, (w, h), interpolation=cv2.INTER_AREA)
+            small = cv2.resize(data, (w, h), interpolation=cv2.INTER_AREA)
             s = w / W if W >= H else h / H
             out = self.render(np.ascontiguousarray(small), settings, out_dtype=out_dtype, linear=raw, scale=s,
                               full_size=(H, W), on_progress=on_progress, should_cancel=should_cancel,
                               thumb=thumb)
-        elif raw:
+        elif raw and fr is None:
             out = self.render_raw(source, settings, out_dtype=out_dtype, on_progress=on_progress,
                                   should_cancel=should_cancel, thumb=thumb)
         else:
-            out = self.render(source.data, settings, out_dtype=out_dtype, on_progress=on_progress,
+            out = self.render(data, settings, out_dtype=out_dtype, linear=raw, on_progress=on_progress,
                               should_cancel=should_cancel, thumb=thumb)
         if should_cancel is not None and should_cancel():
-            from .render import Cancelled
+            from ..errors import Cancelled
             raise Cancelled("export cancelled")
         return Path(write_image(dst, out, quality=quality, exif=source.exif, protect=src))
 
@@ -307,7 +322,7 @@ class Enhancer:
         LUT kernel, reading the linear codes and writing sRGB codes (``linear_scale``). Everything else renders ``raw.data`` tile by tile with
         :meth:`render` (``linear=True``)."""
         from ..core.lut import apply_lut_u8
-        from .render import Cancelled
+        from ..errors import Cancelled
         out_dtype = np.dtype(out_dtype)
         plan = self.plan(settings, max(1.0, float(raw.headroom)),
                          thumb if thumb is not None else (lambda: thumb_linear(raw.data, linear=True)))

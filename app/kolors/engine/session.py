@@ -33,6 +33,8 @@ from ..core.lru import LRU
 from ..core.pipeline import Plan
 from . import tasks as T
 from .edit import Edit
+from ..core.geometry import GEOMETRY_PARAMS, Framing
+from .framing import frame_array, framing_of
 from .render import RenderOptions, render_array, thumb_linear
 
 __all__ = ["Edit", "PhotoSession", "COARSE_LUT", "region_for_tiles"]
@@ -98,19 +100,39 @@ class PhotoSession:
             self.format = photo.format
             self.exif = photo.exif
         self._thumb = None
+        self._thumbs: LRU[Framing, Any] = LRU(4)
 
     # ------------------------------------------------------------------ geometry
     @property
     def size(self) -> tuple[int, int]:
-        """(width, height) of the full-resolution photo."""
+        """(width, height) of the full-resolution photo as decoded (before framing)."""
         return self.full_size[1], self.full_size[0]
 
-    def proxy(self, max_side: int) -> tuple[np.ndarray, float]:
-        """The screen-sized copy (long side ``max_side``, never larger than the photo) and
-        its scale relative to the full-resolution photo. Cached per size."""
+    def framing(self, settings: Mapping[str, Any] | None) -> Framing | None:
+        """How ``settings`` frame this photo (crop, straighten, turns, flip), or None."""
+        return framing_of(settings, self.full_size[1], self.full_size[0]) if settings else None
+
+    def framed_size(self, settings: Mapping[str, Any] | None) -> tuple[int, int]:
+        """(width, height) of the framed full-resolution photo: what the viewer shows and an
+        export writes."""
+        f = self.framing(settings)
+        return self.size if f is None else f.size
+
+    def proxy(self, max_side: int, framing: Framing | None = None) -> tuple[np.ndarray, float]:
+        """The screen-sized copy of the (framed) photo (long side ``max_side``, never larger
+        than the full-resolution framed photo) and its scale relative to it. Cached per size
+        and framing."""
         import cv2
         H, W = self.full_size
         max_side = int(max_side)
+        if framing is not None:
+            def framed() -> tuple[np.ndarray, float]:
+                fw, fh = framing.size
+                s = min(1.0, max_side / max(fw, fh))
+                # resample from an unframed proxy at least as fine as the output
+                src, ss = self.proxy(min(max(W, H), int(math.ceil(s * max(W, H))) + 2))
+                return frame_array(src, framing, scale=s, src_scale=ss), s
+            return self._proxies.get_or_create((max_side, framing), framed)
 
         def make() -> tuple[np.ndarray, float]:
             s = min(1.0, max_side / max(H, W))
@@ -125,10 +147,13 @@ class PhotoSession:
     def _source_max(self, arr: np.ndarray) -> float:
         return max(1.0, float(arr.max())) if arr.dtype == np.float32 and arr.size else 1.0
 
-    def original(self, max_side: int) -> np.ndarray:
+    def original(self, max_side: int, settings: Mapping[str, Any] | None = None) -> np.ndarray:
         """The unedited render (identity settings, the same path as every preview) of the
-        proxy: uint8 ``h×w×3`` sRGB."""
-        return self.render_preview({}, max_side)
+        proxy, framed as ``settings`` frame it (before and after show the same framing):
+        uint8 ``h×w×3`` sRGB."""
+        f = self.framing(settings)
+        frame = {} if f is None else {k: settings[k] for k in GEOMETRY_PARAMS if k in settings}
+        return self.render_preview(frame, max_side)
 
     def render_preview(self, settings: Mapping[str, Any], max_side: int, *, coarse: bool = False,
                        lut_size: int | None = None, on_band: Callable[[int, np.ndarray], None] | None = None, band: int = 256,
@@ -140,42 +165,50 @@ class PhotoSession:
         enhancer's cached 65³ plan — the export's — in horizontal bands of ``band`` rows;
         ``on_band(y, rows)`` receives each as it is done. ``should_cancel`` is polled
         between bands (and tiles) and raises :class:`~kolors.engine.render.Cancelled`."""
-        arr, s = self.proxy(max(64, max_side // 2) if coarse else max_side)
+        f = self.framing(settings)
+        arr, s = self.proxy(max(64, max_side // 2) if coarse else max_side, f)
+        full = self._framed_hw(f)
         if coarse:
             lut_size = COARSE_LUT
         if lut_size is not None:     # a small table of its own, not the export's cached plan
             if registry.needs_photo_stats(settings):
-                settings = registry.fill_photo_stats(settings, self.thumb())
+                settings = registry.fill_photo_stats(settings, self.thumb(settings))
             plan = Plan(dict(settings), source_max=self._source_max(arr), lut_size=int(lut_size))
         else:
-            plan = self.enhancer.plan(settings, self._source_max(arr), self.thumb)
+            plan = self.enhancer.plan(settings, self._source_max(arr), lambda: self.thumb(settings))
         if lut_size is not None or on_band is None:
-            return render_array(arr, plan, np.uint8, self._opts(s, should_cancel))
+            return render_array(arr, plan, np.uint8, self._opts(s, should_cancel, full_size=full))
         h = arr.shape[0]
         out = np.empty(arr.shape[:2] + (3,), np.uint8)
         for y0 in range(0, h, band):
             y1 = min(h, y0 + band)
-            out[y0:y1] = self._render_crop(arr, plan, s, 0, y0, arr.shape[1], y1, should_cancel)
+            out[y0:y1] = self._render_crop(arr, plan, s, 0, y0, arr.shape[1], y1, should_cancel, full)
             on_band(y0, out[y0:y1])
         return out
 
-    def _opts(self, scale: float, should_cancel=None, offset=(0, 0)) -> RenderOptions:
+    def _framed_hw(self, f: Framing | None) -> tuple[int, int]:
+        """(H, W) of the framed full-resolution photo."""
+        return self.full_size if f is None else (f.size[1], f.size[0])
+
+    def _opts(self, scale: float, should_cancel=None, offset=(0, 0), full_size=None) -> RenderOptions:
         e = self.enhancer
         return RenderOptions(device=e.device, tile_size=e.mem_optim["tile_size"], half_precision=e.half_precision,
-                             scale=scale, full_size=self.full_size, offset=offset, linear=self.linear,
+                             scale=scale, full_size=full_size or self.full_size, offset=offset, linear=self.linear,
                              should_cancel=should_cancel)
 
     def _render_crop(self, arr: np.ndarray, plan: Plan, scale: float, x0: int, y0: int, x1: int, y1: int,
-                     should_cancel=None) -> np.ndarray:
-        """Rows/columns [y0,y1)×[x0,x1) of ``arr`` (a render grid at ``scale``) rendered
-        with the context they need around them."""
+                     should_cancel=None, full_size=None) -> np.ndarray:
+        """Rows/columns [y0,y1)×[x0,x1) of ``arr`` (a render grid at ``scale`` of a photo
+        whose full-resolution (H, W) is ``full_size``) rendered with the context they need
+        around them."""
         from ..core.params import RenderContext
+        full_size = full_size or self.full_size
         h, w = arr.shape[:2]
-        halo = plan.halo(RenderContext(full_size=self.full_size, scale=scale)) if not plan.pointwise_only else 0
+        halo = plan.halo(RenderContext(full_size=full_size, scale=scale)) if not plan.pointwise_only else 0
         X0, Y0 = max(0, x0 - halo), max(0, y0 - halo)
         X1, Y1 = min(w, x1 + halo), min(h, y1 + halo)
         piece = np.ascontiguousarray(arr[Y0:Y1, X0:X1])
-        out = render_array(piece, plan, np.uint8, self._opts(scale, should_cancel, offset=(Y0, X0)))
+        out = render_array(piece, plan, np.uint8, self._opts(scale, should_cancel, offset=(Y0, X0), full_size=full_size))
         return out[y0 - Y0:y1 - Y0, x0 - X0:x1 - X0]
 
     def full_source(self) -> np.ndarray:
@@ -190,20 +223,35 @@ class PhotoSession:
 
     def render_region(self, settings: Mapping[str, Any], rect: tuple[int, int, int, int],
                       should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
-        """Render ``rect`` = (x, y, w, h) of the full-resolution photo (uint8), exactly as
-        that part of a full-resolution export (spatial operations see their halo)."""
+        """Render ``rect`` = (x, y, w, h) of the full-resolution (framed) photo (uint8),
+        exactly as that part of a full-resolution export (spatial operations see their halo)."""
         src = self.full_source()
-        plan = self.enhancer.plan(settings, self._source_max(self.source), self.thumb)
+        plan = self.enhancer.plan(settings, self._source_max(self.source), lambda: self.thumb(settings))
         x, y, w, h = rect
-        return self._render_crop(src, plan, 1.0, x, y, x + w, y + h, should_cancel)
+        f = self.framing(settings)
+        if f is None:
+            return self._render_crop(src, plan, 1.0, x, y, x + w, y + h, should_cancel)
+        # frame only the rectangle and the halo around it (clipped to the framed photo)
+        from ..core.params import RenderContext
+        FH, FW = self._framed_hw(f)
+        halo = plan.halo(RenderContext(full_size=(FH, FW), scale=1.0)) if not plan.pointwise_only else 0
+        X0, Y0 = max(0, x - halo), max(0, y - halo)
+        X1, Y1 = min(FW, x + w + halo), min(FH, y + h + halo)
+        piece = frame_array(src, f, rect=(X0, Y0, X1 - X0, Y1 - Y0))
+        out = render_array(piece, plan, np.uint8, self._opts(1.0, should_cancel, offset=(Y0, X0), full_size=(FH, FW)))
+        return out[y - Y0:y - Y0 + h, x - X0:x - X0 + w]
 
     # ------------------------------------------------------------------ analysis
-    def thumb(self):
-        """(1,3,h,w) linear thumbnail the tasks look at (as ``kolors enhance`` takes it)."""
+    def thumb(self, settings: Mapping[str, Any] | None = None):
+        """(1,3,h,w) linear thumbnail the tasks look at (as ``kolors enhance`` takes it), of
+        the photo as ``settings`` frame it."""
+        f = self.framing(settings)
         with self._lock:
-            if self._thumb is None:
-                self._thumb = thumb_linear(self.source, linear=self.linear)
-            return self._thumb
+            if f is None:
+                if self._thumb is None:
+                    self._thumb = thumb_linear(self.source, linear=self.linear)
+                return self._thumb
+            return self._thumbs.get_or_create(f, lambda: thumb_linear(self.proxy(1024, f)[0], linear=self.linear))
 
     def _reference_thumb(self, reference: str):
         if reference not in self._ref_thumbs:
@@ -211,18 +259,20 @@ class PhotoSession:
             self._ref_thumbs[reference] = _reference_thumb(reference)
         return self._ref_thumbs[reference]
 
-    def analyse(self, task: str, reference: str | None = None) -> dict[str, Any]:
+    def analyse(self, task: str, reference: str | None = None,
+                settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The task's settings for this photo at intensity 1 (hidden parameters included):
-        what "Auto" puts on the sliders; :class:`Edit` blends them by its intensity."""
+        what "Auto" puts on the sliders; :class:`Edit` blends them by its intensity. With
+        ``settings``, the task looks at the photo as they frame it (the crop)."""
         T.check_task(task)
         ref = self._reference_thumb(reference) if reference else None
         if task == "style_transfer" and ref is None:
             raise ValueError("style transfer needs a reference photo")
-        return self.enhancer.analyse(self.thumb(), task, 1.0, ref)
+        return self.enhancer.analyse(self.thumb(settings), task, 1.0, ref)
 
     def pick_white(self, rect: tuple[int, int, int, int], settings: Mapping[str, Any]) -> dict[str, float]:
         """White-balance slider values that make the *average* of ``rect`` (x, y, w, h in
-        full-resolution pixels) neutral. The area is averaged in linear light after the
+        full-resolution pixels of the photo as ``settings`` frame it) neutral. The area is averaged in linear light after the
         operations that come before white balance (e.g. exposure, a task's gains), and
         the result is expressed against the photo's reference white (a RAW's camera white)."""
         import torch
@@ -230,17 +280,23 @@ class PhotoSession:
         from ..core.colorimetry import RGB_TO_XYZ, xy_to_cct_tint
         from ..io.raw import rebase_wb
         x, y, w, h = (int(v) for v in rect)
-        H, W = self.full_size
+        f = self.framing(settings)
+        H, W = self._framed_hw(f)
         x, y = max(0, min(W - 1, x)), max(0, min(H - 1, y))
         w, h = max(1, min(W - x, w)), max(1, min(H - y, h))
         # average the area of the decoded source (a RAW's half-size development), at most
         # ~256×256 samples of it, evenly spaced
         src = self.source
-        s = src.shape[1] / W
+        s = src.shape[1] / self.full_size[1]
         ax0, ay0 = int(x * s), int(y * s)
         ax1, ay1 = max(ax0 + 1, int(math.ceil((x + w) * s))), max(ay0 + 1, int(math.ceil((y + h) * s)))
         step = max(1, max(ax1 - ax0, ay1 - ay0) // 256)
-        patch = np.ascontiguousarray(src[ay0:ay1:step, ax0:ax1:step])
+        if f is not None:      # the framed area, resampled at the source array's scale
+            ax1, ay1 = min(ax1, max(1, round(W * s))), min(ay1, max(1, round(H * s)))
+            src = frame_array(src, f, scale=s, src_scale=s, rect=(ax0, ay0, ax1 - ax0, ay1 - ay0))
+            patch = np.ascontiguousarray(src[::step, ::step])
+        else:
+            patch = np.ascontiguousarray(src[ay0:ay1:step, ax0:ax1:step])
         wb_order = registry.get_op("white_balance").order
         before = {k: v for k, v in settings.items()
                   if registry.get_op(_op_of(k)).order < wb_order}
@@ -250,7 +306,7 @@ class PhotoSession:
             plan = Plan(before, source_max=max(1.0, float(lin.max())), bake=False)
             from ..core.params import RenderContext
             with torch.inference_mode():
-                lin = plan.run(lin, RenderContext(full_size=self.full_size, offset=(ay0 // step, ax0 // step), scale=s / step))
+                lin = plan.run(lin, RenderContext(full_size=(H, W), offset=(ay0 // step, ax0 // step), scale=s / step))
         rgb = lin.reshape(3, -1).mean(1).double().numpy()
         if not np.all(np.isfinite(rgb)) or rgb.min() <= 0:
             raise ValueError("the picked area has no usable colour (black or clipped): pick a grey area")
