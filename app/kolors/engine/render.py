@@ -22,6 +22,9 @@ from ..core.lut import apply_lut_u8
 from ..core.params import RenderContext
 from ..core.pipeline import Plan
 from ..core.tiling import tiles
+# Cancelled: raised when a render's ``should_cancel`` says so; the one of kolors.errors, also
+# importable from here for API users
+from ..errors import Cancelled
 from .device import is_oom
 
 log = logging.getLogger("kolors.render")
@@ -29,10 +32,6 @@ log = logging.getLogger("kolors.render")
 MIN_TILE = 64
 
 __all__ = ["RenderOptions", "render_array", "to_linear", "from_linear", "thumb_linear", "Cancelled"]
-
-
-class Cancelled(Exception):
-    """Raised when a render's ``should_cancel`` callback says so."""
 
 
 @dataclass

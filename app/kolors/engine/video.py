@@ -52,7 +52,9 @@ import torch
 from ..core import registry
 from ..core.lut import apply_lut_u8
 from ..core.pipeline import Plan
-from ..errors import InputError
+# Cancelled: raised by transcode when ``should_cancel`` says so (no output is left); the one of
+# kolors.errors, also importable from here for API users
+from ..errors import Cancelled, InputError
 from . import tasks as T
 from .render import RenderOptions, render_array, thumb_linear
 
@@ -62,10 +64,6 @@ __all__ = ["VideoPipeline", "SceneCutDetector", "smoothing_weight", "transcode",
            "TranscodeStats", "Cancelled"]
 
 TEMPORAL_SMOOTH_MAX = 5.0
-
-
-class Cancelled(Exception):
-    """Raised by :func:`transcode` when ``should_cancel`` says so (no output is left)."""
 
 
 def smoothing_weight(temporal_smooth: float) -> float:

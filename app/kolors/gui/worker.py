@@ -25,6 +25,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
+from ..errors import Cancelled
+
 __all__ = ["RenderWorker", "Request", "to_qimage"]
 
 log = logging.getLogger("kolors.gui.worker")
@@ -53,10 +55,6 @@ class Request:
     kind: str
     args: dict[str, Any] = field(default_factory=dict)
     job: int = 0
-
-
-class _Cancelled(Exception):
-    pass
 
 
 class RenderWorker(QObject):
@@ -182,16 +180,10 @@ class RenderWorker(QObject):
                 log.debug("job %d %s/%s starts", req.job, req.lane, req.kind)
                 getattr(self, "_do_" + req.kind)(req)
                 log.debug("job %d done in %.0f ms", req.job, (time.perf_counter() - t0) * 1000)
-            except _Cancelled:
+            except Cancelled:                      # a newer request, or the person, stopped it
                 if req.lane == "export":
                     self.cancelled.emit(req.job, int(req.args.get("_written", 0)))
             except Exception as e:  # noqa: BLE001 - every failure becomes a dialog
-                from ..engine.render import Cancelled
-                from ..engine.video import Cancelled as VideoCancelled
-                if isinstance(e, (Cancelled, VideoCancelled)):
-                    if req.lane == "export":
-                        self.cancelled.emit(req.job, int(req.args.get("_written", 0)))
-                    continue
                 msg = " ".join((str(e) or type(e).__name__).split())
                 if not isinstance(e, (ValueError, OSError)):
                     traceback.print_exc()
@@ -226,7 +218,7 @@ class RenderWorker(QObject):
 
     def _check(self, req: Request) -> None:
         if self._stale(req)():
-            raise _Cancelled()
+            raise Cancelled()
 
     def _display(self, rgb: np.ndarray) -> QImage:
         from ..engine.display import to_display
@@ -322,7 +314,7 @@ class RenderWorker(QObject):
         n, done0 = a["_total"], a["_total"] - len(items)
         for k, (src, settings, dst) in enumerate(items):
             if stale():
-                raise _Cancelled()
+                raise Cancelled()
             if k > 0 and self._yield_export(req, items[k:]):
                 return
             i = done0 + k
@@ -342,10 +334,11 @@ class RenderWorker(QObject):
                                               long_side=a.get("long_side"), on_progress=prog,
                                               should_cancel=stale))
                 a["_written"] = len(written)
+            except Cancelled:
+                raise
             except Exception as e:  # noqa: BLE001 - one bad photo does not stop a batch
-                from ..engine.render import Cancelled
-                if isinstance(e, Cancelled) or stale():
-                    raise _Cancelled() from e
+                if stale():
+                    raise Cancelled() from e
                 if n == 1:
                     raise
                 errors.append(f"{src if not isinstance(src, PhotoSession) else src.path}: {e}")
@@ -382,10 +375,9 @@ class RenderWorker(QObject):
             try:
                 settings = get_preset(name).settings
                 img = s.render_preview(settings, side, lut_size=17, should_cancel=self._stale(req))
+            except Cancelled:
+                raise
             except Exception as e:  # noqa: BLE001 - a broken user preset gets no thumbnail
-                from ..engine.render import Cancelled
-                if isinstance(e, Cancelled):
-                    raise _Cancelled() from e
                 self.message.emit(f"preset {name}: {e}")
                 continue
             self.presetThumb.emit(req.job, name, self._display(img))
