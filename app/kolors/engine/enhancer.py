@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -11,6 +10,7 @@ import numpy as np
 import torch
 
 from ..core import registry
+from ..core.lru import LRU
 from ..core.pipeline import Plan
 from ..io import luts as _luts  # noqa: F401 - registers the .cube reader for the lut_file operation
 from . import tasks as T
@@ -58,7 +58,7 @@ class Enhancer:
         self._preset: str | None = None
         self._preset_settings: dict[str, Any] = {}
         self._params: dict[str, Any] = {}
-        self._plans: OrderedDict[str, Plan] = OrderedDict()
+        self._plans: LRU[str, Plan] = LRU(16)
         self.model = None
         self.effective_model_type = "classic"
         if model_type != "classic":
@@ -167,16 +167,8 @@ class Enhancer:
         the values in ``settings``."""
         if thumb is not None and registry.needs_photo_stats(settings):
             settings = registry.fill_photo_stats(settings, thumb() if callable(thumb) else thumb)
-        key = registry.settings_key(settings, round(source_max, 4))
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = Plan(dict(settings), source_max=source_max)
-            self._plans[key] = plan
-            while len(self._plans) > 16:
-                self._plans.popitem(last=False)
-        else:
-            self._plans.move_to_end(key)
-        return plan
+        return self._plans.get_or_create(registry.settings_key(settings, round(source_max, 4)),
+                                         lambda: Plan(dict(settings), source_max=source_max))
 
     def render(self, rgb: np.ndarray, settings: Mapping[str, Any], *, out_dtype: Any = None, linear: bool = False,
                scale: float = 1.0, full_size: tuple[int, int] | None = None, offset: tuple[int, int] = (0, 0),
