@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -34,6 +33,7 @@ import numpy as np
 import torch
 
 from .color import linear_to_srgb, rgb_to_lab, srgb_to_linear
+from .lru import LRU
 from .residual import apply_lut_delta as tetra_lookup
 
 __all__ = ["Shaper", "Lut3D", "bake", "apply_lut", "cell_points", "suspect_cells", "apply_lut_u8", "direct_table_u8", "identity_table"]
@@ -54,12 +54,8 @@ def _cbrt_decode(u: np.ndarray) -> np.ndarray:
     return np.where(u < _CBRT_TOE_Y, u * (_CBRT_TOE / _CBRT_TOE_Y), np.maximum(u, _CBRT_TOE_Y) ** 3)
 
 
-def _srgb_decode(u: np.ndarray) -> np.ndarray:
-    return np.where(u <= 0.04045, u / 12.92, ((u + 0.055) / 1.055) ** 2.4)
-
-
 #: curve name → (encode on torch tensors in [0, 1], decode on numpy arrays)
-_CURVES = {"srgb": (linear_to_srgb, _srgb_decode), "cbrt": (_cbrt_encode, _cbrt_decode)}
+_CURVES = {"srgb": (linear_to_srgb, srgb_to_linear), "cbrt": (_cbrt_encode, _cbrt_decode)}
 SHAPER_KINDS = ("linear", "table", "srgb", "srgb_hdr", "cbrt", "cbrt_hdr")
 
 
@@ -73,6 +69,8 @@ class Shaper:
     table: np.ndarray | None = None  # (K, 3) values in [0, 1] for kind 'table'
     gain: np.ndarray = field(default_factory=lambda: np.ones(3, np.float32))
     split: float = 0.75  # *_hdr kinds: the share of the grid on [0, 1]
+    #: :meth:`kernel_table`, made on first use
+    _kernel: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in SHAPER_KINDS:
@@ -149,9 +147,8 @@ class Shaper:
         """(mode, tab (K,3), lo, hi, gain) for the numba kernel, which multiplies by
         ``gain`` first: mode 0 = table over [lo, hi], mode 1 = *_hdr (table over [0, 1]
         scaled by ``split``, log2 above 1; ``lo[0]`` carries ``split``)."""
-        cached = self.__dict__.get("_kernel_table")
-        if cached is not None:
-            return cached
+        if self._kernel is not None:
+            return self._kernel
         if self.kind == "table":
             res = 0, np.ascontiguousarray(self.table, np.float32), self.lo, self.hi
         elif self.kind == "linear":
@@ -162,9 +159,8 @@ class Shaper:
             t = (_CURVES[self.kind[:-4] if hdr else self.kind][0](x) * (self.split if hdr else 1.0)).numpy()
             lo = np.full(3, self.split if hdr else 0.0, np.float32)
             res = int(hdr), np.stack([t.astype(np.float32)] * 3, 1), lo, self.hi
-        res = (*res, self.gain)
-        self.__dict__["_kernel_table"] = res
-        return res
+        self._kernel = (*res, self.gain)
+        return self._kernel
 
 
 @dataclass
@@ -175,6 +171,11 @@ class Lut3D:
     table: np.ndarray
     shaper: Shaper = field(default_factory=Shaper)
     title: str = ""
+    #: the integer kernel's tables by (max code, encoded, linear scale): one per RAW scale
+    #: over a batch, so a few (:func:`apply_lut_u8`)
+    _int_tables: LRU = field(default_factory=lambda: LRU(4), init=False, repr=False, compare=False)
+    #: 8-bit pixels looked up so far, by ``encoded`` (when to expand to :func:`direct_table_u8`)
+    _u8_pixels: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def size(self) -> int:
@@ -456,9 +457,8 @@ def apply_lut_u8(img: np.ndarray, lut: Lut3D, out: np.ndarray | None = None, bgr
     order = (2, 1, 0) if bgr else (0, 1, 2)
     npix = img.shape[0] * img.shape[1]
     if maxval == 255 and npix >= DIRECT_MIN_PIXELS and linear_scale is None:
-        key = "_u8_pixels_enc" if encoded else "_u8_pixels"
-        used = lut.__dict__.get(key, 0) + npix
-        lut.__dict__[key] = used
+        used = lut._u8_pixels.get(encoded, 0) + npix
+        lut._u8_pixels[encoded] = used
         use = used >= DIRECT_AFTER_PIXELS or _has_direct(lut, encoded)
     else:
         use = False
@@ -477,13 +477,9 @@ def _apply_int(img: np.ndarray, lut: Lut3D, out: np.ndarray, order: tuple[int, i
                encoded: bool, linear_scale: float | None = None) -> np.ndarray:
     """The tetrahedral integer kernel on a contiguous uint8/uint16 HWC array."""
     maxval = 255 if img.dtype == np.uint8 else 65535
-    cache = lut.__dict__.setdefault("_cache", {})
-    key = (maxval, encoded, linear_scale)
-    if key not in cache:
-        if len(cache) >= 4:  # one entry per RAW scale over a batch: keep it bounded
-            cache.clear()
-        cache[key] = _int_tables(lut, maxval, encoded, linear_scale)
-    _apply_int_hwc(img, *order, *cache[key], lut.size, out, np.float32(maxval + 0.49))
+    tables = lut._int_tables.get_or_create((maxval, encoded, linear_scale),
+                                           lambda: _int_tables(lut, maxval, encoded, linear_scale))
+    _apply_int_hwc(img, *order, *tables, lut.size, out, np.float32(maxval + 0.49))
     return out
 
 
@@ -498,9 +494,9 @@ def _lookup_direct(img, table, ir, ig, ib, out):
             out[y, x, ib] = table[i, 2]
 
 
-#: the last two expanded 8-bit tables, newest first: (encoded flag, the LUT, table)
-_DIRECT: list = []
-_DIRECT_LOCK = threading.Lock()
+#: the last two expanded 8-bit tables: (id of the LUT, encoded flag) → (the LUT, table); the
+#: entry holds the LUT, so its id names no other LUT while the entry lives
+_DIRECT: LRU = LRU(2)
 #: a LUT gets an expanded 256³ table once it has been applied to this many 8-bit pixels
 #: (building it costs about what the tetrahedral kernel spends on 2^24 photo pixels, so
 #: it pays off for batches, re-exports and video frames, not for one photo) ...
@@ -510,28 +506,23 @@ DIRECT_MIN_PIXELS = 1 << 20
 
 
 def _has_direct(lut: Lut3D, encoded: bool) -> bool:
-    with _DIRECT_LOCK:
-        return any(held is lut and enc == encoded for enc, held, _ in _DIRECT)
+    return (id(lut), encoded) in _DIRECT
 
 
 def direct_table_u8(lut: Lut3D, encoded: bool = False) -> np.ndarray:
     """The LUT expanded to one entry per 8-bit RGB colour: (2^24, 3) uint8 (48 MiB), index
     ``(r << 16) | (g << 8) | b``. Filled by the tetrahedral integer kernel itself, so a
     lookup is bit-identical to :func:`apply_lut_u8`. The last two tables are kept."""
-    with _DIRECT_LOCK:
-        for i, (enc, held, table) in enumerate(_DIRECT):
-            if held is lut and enc == encoded:
-                _DIRECT.insert(0, _DIRECT.pop(i))
-                return table
+    held = _DIRECT.get((id(lut), encoded))
+    if held is not None:
+        return held[1]
     c = np.arange(1 << 24, dtype=np.uint32)
     allc = np.empty((4096, 4096, 3), np.uint8)
     flat = allc.reshape(-1, 3)
     flat[:, 0], flat[:, 1], flat[:, 2] = c >> 16, (c >> 8) & 255, c & 255
     del c
     table = _apply_int(allc, lut, allc, (0, 1, 2), encoded).reshape(-1, 3)
-    with _DIRECT_LOCK:
-        _DIRECT.insert(0, (encoded, lut, table))
-        del _DIRECT[2:]
+    _DIRECT.put((id(lut), encoded), (lut, table))   # built outside the cache's lock: it takes a while
     return table
 
 
@@ -587,9 +578,8 @@ class Lut1D:
 
 
 _LUT_LOADER: Callable[[str], "Lut3D | Lut1D"] | None = None
-_LUT_CACHE_SIZE = 8
-_LUT_CACHE: "dict[tuple[str, int, int], Lut3D | Lut1D]" = {}
-_LUT_LOCK = threading.Lock()
+#: loaded LUT files by (absolute path, modification time, size)
+_LUT_CACHE: "LRU[tuple[str, int, int], Lut3D | Lut1D]" = LRU(8)
 
 
 def set_lut_loader(fn: Callable[[str], "Lut3D | Lut1D"] | None) -> None:
@@ -620,23 +610,18 @@ def load_lut(path: str) -> "Lut3D | Lut1D":
     except OSError as e:
         raise ValueError(f"LUT file {path}: cannot be read ({e.strerror or e})") from None
     key = (p, st.st_mtime_ns, st.st_size)
-    with _LUT_LOCK:
-        hit = _LUT_CACHE.pop(key, None)
-        if hit is not None:
-            _LUT_CACHE[key] = hit  # most recently used last
-            return hit
+    hit = _LUT_CACHE.get(key)
+    if hit is not None:
+        return hit
     if _LUT_LOADER is None:
         raise RuntimeError("no LUT loader registered: import kolors.io.luts (it calls set_lut_loader)")
     lut = _LUT_LOADER(p)
     if not isinstance(lut, (Lut3D, Lut1D)):
         raise TypeError(f"LUT loader returned {type(lut).__name__} for {path}, expected Lut3D or Lut1D")
-    with _LUT_LOCK:
-        for k in [k for k in _LUT_CACHE if k[0] == p]:
-            del _LUT_CACHE[k]  # older versions of the same file
-        _LUT_CACHE[key] = lut
-        while len(_LUT_CACHE) > _LUT_CACHE_SIZE:
-            del _LUT_CACHE[next(iter(_LUT_CACHE))]
-    return lut
+    for k in _LUT_CACHE.keys():
+        if k[0] == p:
+            _LUT_CACHE.pop(k)  # older versions of the same file
+    return _LUT_CACHE.put(key, lut)
 
 
 __all__ += ["Lut1D", "set_lut_loader", "get_lut_loader", "load_lut"]

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..core.lru import LRU
+
 __all__ = ["lookup", "srgb_encode", "raw_identity_table", "u16_to_u8_table", "encode_raw_neutral",
            "output_dtype", "export_raw_neutral"]
 
@@ -34,29 +36,21 @@ def srgb_encode(v: np.ndarray) -> np.ndarray:
     return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
 
 
-_TABLES: dict[Any, np.ndarray] = {}
+#: the encode tables: one per RAW headroom (scale) over a batch, and the 16 → 8-bit one
+_TABLES: LRU[Any, np.ndarray] = LRU(33)
 
 
 def raw_identity_table(scale: float, dtype: type) -> np.ndarray:
     """16-bit linear code → sRGB-encoded ``dtype`` code of ``code * scale`` (clipped at 1)."""
-    key = ("id", round(scale, 12), dtype)
-    t = _TABLES.get(key)
-    if t is None:
-        if len(_TABLES) > 32:  # one per headroom value: keep the cache small over long batches
-            _TABLES.clear()
-        m = 255.0 if dtype == np.uint8 else 65535.0
-        t = np.rint(srgb_encode(np.arange(65536, dtype=np.float64) * scale) * m).astype(dtype)
-        _TABLES[key] = t
-    return t
+    m = 255.0 if dtype == np.uint8 else 65535.0
+    return _TABLES.get_or_create(("id", round(scale, 12), dtype), lambda: np.rint(
+        srgb_encode(np.arange(65536, dtype=np.float64) * scale) * m).astype(dtype))
 
 
 def u16_to_u8_table() -> np.ndarray:
     """16-bit code → nearest 8-bit code."""
-    t = _TABLES.get("u8")
-    if t is None:
-        t = ((np.arange(65536, dtype=np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
-        _TABLES["u8"] = t
-    return t
+    return _TABLES.get_or_create(
+        "u8", lambda: ((np.arange(65536, dtype=np.uint32) * 255 + 32767) // 65535).astype(np.uint8))
 
 
 def encode_raw_neutral(raw: Any, out_dtype: Any) -> np.ndarray:

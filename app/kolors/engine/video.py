@@ -40,7 +40,6 @@ import logging
 import queue
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -50,6 +49,7 @@ import numpy as np
 import torch
 
 from ..core import registry
+from ..core.lru import LRU
 from ..core.lut import apply_lut_u8
 from ..core.pipeline import Plan
 # Cancelled: raised by transcode when ``should_cancel`` says so (no output is left); the one of
@@ -153,10 +153,10 @@ class VideoPipeline:
         self.preset: str | None = None
         self.params: dict[str, Any] = {}
         self._reference: torch.Tensor | None = None
-        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._cache: LRU[str, dict[str, Any]] = LRU(self.cache_size)
         self._base: dict[str, Any] | None = None
-        self._plans: OrderedDict[str, Plan] = OrderedDict()
-        self._stage_luts: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
+        self._plans: LRU[str, _FramePlan] = LRU(4)
+        self._stages: LRU[str, _ColourStage] = LRU(8)
         self.lut_size = 33
         self.cache_hits = 0
         self.reset()
@@ -183,8 +183,7 @@ class VideoPipeline:
             if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
                 raise ValueError(f"cache_size must be a non-negative integer, got {cache_size!r}")
             self.cache_size = cache_size
-            while len(self._cache) > cache_size:
-                self._cache.popitem(last=False)
+            self._cache.resize(cache_size)
         if temporal_smooth is not None:
             self.temporal_smooth = _check_smooth(temporal_smooth)
         if scene_threshold is not None:
@@ -232,7 +231,7 @@ class VideoPipeline:
         if self.task is None:  # a fixed colour-only grade: its 256³ table pays off over a video
             from ..core.lut import DIRECT_MIN_PIXELS, direct_table_u8
             settings = {**self._base_settings(), **self.params}
-            plan = self._video_plan(settings) if self.use_jit else self.enhancer.plan(settings)
+            plan = self._video_plan(settings).plan if self.use_jit else self.enhancer.plan(settings)
             out = self.output_res or (w, h)
             if not plan.is_identity and plan.pointwise_only and out[0] * out[1] >= DIRECT_MIN_PIXELS:
                 direct_table_u8(plan.stages[0].lut, encoded=True)
@@ -257,9 +256,9 @@ class VideoPipeline:
         same: dict[int, int] = {}  # a repeat within this batch → its first occurrence
         first: dict[str, int] = {}
         for i, k in enumerate(keys):
-            if k is not None and k in self._cache:
-                self._cache.move_to_end(k)
-                out[i] = self._cache[k]
+            hit = self._cache.get(k) if k is not None else None
+            if hit is not None:
+                out[i] = hit
                 self.cache_hits += 1
             elif k is not None and k in first:
                 same[i] = first[k]
@@ -280,9 +279,7 @@ class VideoPipeline:
             out[i] = out[j]
         for i in todo:
             if keys[i] is not None:
-                self._cache[keys[i]] = out[i]
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+                self._cache.put(keys[i], out[i])
         return out  # type: ignore[return-value]
 
     def _predict_batch(self, model: Any, thumbs: list[torch.Tensor]) -> list[dict[str, Any]]:
@@ -344,7 +341,8 @@ class VideoPipeline:
     def apply(self, rgb: np.ndarray, settings: Mapping[str, Any]) -> np.ndarray:
         """Grade one H×W×3 uint8 RGB frame with ``settings`` (no analysis, no resize)."""
         enh = self.enhancer
-        plan = self._video_plan(settings) if self.use_jit else enh.plan(settings)
+        fp = self._video_plan(settings) if self.use_jit else None
+        plan = fp.plan if fp is not None else enh.plan(settings)
         if plan.is_identity:
             return rgb.copy()
         if plan.pointwise_only:  # as render_array's integer path
@@ -352,18 +350,16 @@ class VideoPipeline:
         if not self.use_jit:
             return enh.render(np.ascontiguousarray(rgb), settings)
         if enh.device.type == "cpu":
-            from .video_kernel import fusable, fused_apply
+            from .video_kernel import code_tables, fusable, fused_apply
             if fusable(plan):
-                out = fused_apply(rgb, plan)
-                ck = plan.__dict__.get("_controls_key")
-                if ck is not None and ck in self._stage_luts and self._stage_luts[ck][1] is None:
-                    self._stage_luts[ck] = (self._stage_luts[ck][0], plan.__dict__["_fused_tables"])
-                return out
+                if fp.colour.code_tables is None:   # shared by the plans of this colour table
+                    fp.colour.code_tables = code_tables(plan)
+                return fused_apply(rgb, plan, tables=fp.colour.code_tables)
         opts = RenderOptions(device=enh.device, tile_size=enh.mem_optim["tile_size"],
                              half_precision=enh.half_precision)
         return render_array(np.ascontiguousarray(rgb), plan, None, opts)
 
-    def _video_plan(self, settings: Mapping[str, Any]) -> Plan:
+    def _video_plan(self, settings: Mapping[str, Any]) -> "_FramePlan":
         """A plan whose colour stage bakes at :attr:`lut_size` when a task changes the
         settings every frame (33: baking 65³ per frame costs seconds), else at 65 as
         :meth:`Enhancer.plan`; LRU of 4.
@@ -377,35 +373,21 @@ class VideoPipeline:
         varying = self.task is not None
         if varying:
             settings = _quantize(settings)
-        h = hashlib.blake2b(digest_size=16)
-        for k in sorted(settings):
-            v = settings[k]
-            h.update(k.encode())
-            h.update(np.ascontiguousarray(v).tobytes() if isinstance(v, np.ndarray) else repr(v).encode())
-        key = h.hexdigest()
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = Plan(dict(settings), lut_size=self.lut_size if varying else 65)
-            if varying and plan.stages and plan.stages[0].pointwise:
-                ck = _controls_key(settings)
-                held = self._stage_luts.get(ck)
-                if held is None:
-                    held = (plan.stages[0].lut, None)
-                    self._stage_luts[ck] = held
-                    while len(self._stage_luts) > 8:
-                        self._stage_luts.popitem(last=False)
-                else:
-                    self._stage_luts.move_to_end(ck)
-                    plan.stages[0]._lut = held[0]
-                plan.__dict__["_controls_key"] = ck
-                if held[1] is not None:
-                    plan.__dict__["_fused_tables"] = held[1]
-            self._plans[key] = plan
-            while len(self._plans) > 4:
-                self._plans.popitem(last=False)
+        return self._plans.get_or_create(registry.settings_key(settings),
+                                         lambda: self._new_frame_plan(settings, varying))
+
+    def _new_frame_plan(self, settings: Mapping[str, Any], varying: bool) -> "_FramePlan":
+        plan = Plan(dict(settings), lut_size=self.lut_size if varying else 65)
+        if not (varying and plan.stages and plan.stages[0].pointwise):
+            return _FramePlan(plan, _ColourStage(None))
+        # what the colour stage depends on: every setting but the learned residual's (applied after it)
+        controls = registry.settings_key({k: v for k, v in settings.items() if k not in _RESIDUAL_KEYS})
+        colour = self._stages.get(controls)
+        if colour is None:
+            colour = self._stages.put(controls, _ColourStage(plan.stages[0].lut))
         else:
-            self._plans.move_to_end(key)
-        return plan
+            plan.stages[0]._lut = colour.lut
+        return _FramePlan(plan, colour)
 
     def process_batch(self, rgbs: list[np.ndarray]) -> list[np.ndarray]:
         """Grade consecutive H×W×3 uint8 **RGB** frames (sRGB-encoded) in order; returns
@@ -477,17 +459,22 @@ def _quantize(settings: Mapping[str, Any]) -> dict[str, Any]:
 _RESIDUAL_KEYS = ("learned_lut", "learned_grid", "learned_strength")
 
 
-def _controls_key(settings: Mapping[str, Any]) -> str:
-    """What a plan's first colour stage can depend on: every setting but the learned
-    residual's (applied after it)."""
-    h = hashlib.blake2b(digest_size=16)
-    for k in sorted(settings):
-        if k in _RESIDUAL_KEYS:
-            continue
-        v = settings[k]
-        h.update(k.encode())
-        h.update(np.ascontiguousarray(v).tobytes() if isinstance(v, np.ndarray) else repr(v).encode())
-    return h.hexdigest()
+@dataclass
+class _ColourStage:
+    """A baked colour table shared by the frame plans whose (rounded) slider values agree,
+    and the fused kernel's per-code tables of it (:func:`kolors.engine.video_kernel.code_tables`,
+    made by the first frame that needs them)."""
+
+    lut: Any
+    code_tables: tuple | None = None
+
+
+@dataclass
+class _FramePlan:
+    """A plan of :meth:`VideoPipeline._video_plan` and its colour stage's shared tables."""
+
+    plan: Plan
+    colour: _ColourStage
 
 
 def _check_res(res: Any, name: str) -> tuple[int, int] | None:

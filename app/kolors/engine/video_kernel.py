@@ -28,7 +28,7 @@ from ..core.color import linear_to_srgb, srgb_to_linear
 from ..core.pipeline import Plan
 from ..core.residual import grid_coords
 
-__all__ = ["fusable", "fused_apply"]
+__all__ = ["fusable", "fused_apply", "code_tables"]
 
 _ENC_N = 4096
 #: the colour table holds cube roots of its values (interpolated in the residual's own
@@ -44,7 +44,7 @@ def fusable(plan: Plan) -> bool:
     return len(st) == 1 or (len(st) == 2 and st[0].pointwise)
 
 
-def _code_tables(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def code_tables(plan: Plan) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Per code 0..255 and channel: flat cell offset (int32), fractions (float32) into
     the stage table; the flat (N³, 3) table; N. Without a colour stage: an identity 2³."""
     v = srgb_to_linear(torch.arange(256, dtype=torch.float64) / 255.0)
@@ -191,17 +191,16 @@ def _fused(img, out, off, frac, table, n, dlut, s, grid, y0, y1, wy, x0, x1, wx,
             out[y, x, 2] = _encode(o2, enc, em1)
 
 
-def fused_apply(rgb: np.ndarray, plan: Plan, out: np.ndarray | None = None) -> np.ndarray:
+def fused_apply(rgb: np.ndarray, plan: Plan, out: np.ndarray | None = None,
+                tables: tuple[np.ndarray, np.ndarray, np.ndarray, int] | None = None) -> np.ndarray:
     """Grade an H×W×3 uint8 RGB (sRGB-encoded) frame with a :func:`fusable` plan; returns
-    H×W×3 uint8 RGB (sRGB-encoded). The plan's stage table is baked on first use."""
+    H×W×3 uint8 RGB (sRGB-encoded). ``tables``: the plan's :func:`code_tables`, which a
+    caller grading many frames keeps (made here when not given; the stage table is baked
+    on first use)."""
     global _ENC
     if _ENC is None:
         _ENC = _encode_table()
-    tabs = plan.__dict__.get("_fused_tables")
-    if tabs is None:
-        tabs = _code_tables(plan)
-        plan.__dict__["_fused_tables"] = tabs
-    off, frac, table, n = tabs
+    off, frac, table, n = tables if tables is not None else code_tables(plan)
     _, p = plan.stages[-1].ops[0]
     strength = float(p["learned_strength"])
     lut = p["learned_lut"]
