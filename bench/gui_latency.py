@@ -63,12 +63,13 @@ def pct(v: list[float], q: float) -> float:
 def run(args) -> None:
     from PySide6.QtCore import QTimer
 
-    from kolors.gui.app import make_app
+    from kolors.gui.app import make_app, prepare_process
     from kolors.gui.main_window import MainWindow
     make_app()
     tmp = Path(tempfile.mkdtemp())
     photo = make_photo(tmp)
     w = MainWindow(model_type="classic")
+    prepare_process()          # as run_gui does (GIL switch interval, frozen start-up heap)
     w.resize(1600, 1000)
     w.show()
     t0 = time.perf_counter()

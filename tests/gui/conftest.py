@@ -30,6 +30,8 @@ def window(qtbot):
     w = MainWindow(enhancer_factory=lambda: Enhancer(model_type="general", device="cpu",
                                                      mem_optim={"tile_size": 128}))
     qtbot.addWidget(w)
+    from kolors.gui.app import prepare_process
+    prepare_process()          # as run_gui does once the window is built (GIL switch interval, frozen heap)
     w.resize(1200, 800)
     w.show()
     yield w

@@ -1,73 +1,50 @@
-"""The main window: viewer, controls, presets, scopes, filmstrip, menus, undo, autosave.
+"""The main window: its layout (viewer, controls, presets, scopes, filmstrip, video bar,
+menus, status bar) and what the person does in it, routed between the widgets, the edit
+and the render worker.
 
-State lives in :class:`kolors.engine.session.Edit` (one per open photo); every change goes
-through the undo stack (slider drags merge into one step), is autosaved (debounced) to
-the photo's sidecar and asks the worker for a preview. Rendering, analysis, export and
-thumbnails all happen in :class:`kolors.gui.worker.RenderWorker`.
+State lives in :class:`kolors.engine.edit.Edit` (one per open photo), loaded with
+:func:`kolors.engine.edit.load_edit` when a photo opens; every change goes through the undo
+stack (:mod:`kolors.gui.history`), is autosaved (:mod:`kolors.gui.autosave`) and asks the
+worker for a preview. Exports are :mod:`kolors.gui.exports`' job; rendering, analysis,
+export and thumbnails all happen in :class:`kolors.gui.worker.RenderWorker`. Process-wide
+settings (GIL switch interval, frozen start-up heap) are made where the app starts:
+:func:`kolors.gui.app.prepare_process`.
 """
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QPointF, QRect, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence, QPainter, QUndoCommand, QUndoStack
+from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence, QPainter, QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox,
-                               QProgressDialog, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
-from ..engine.session import Edit, region_for_tiles
+from ..engine.edit import Edit, load_edit
+from ..engine.session import region_for_tiles
+from .autosave import Autosave
 from .controls import ControlsPanel
-from .export_dialog import ExportDialog, ExportOptions
+from .export_dialog import ExportOptions
+from .exports import ExportController
 from .filmstrip import Filmstrip
+from .history import MERGE_WINDOW_S, EditCommand  # noqa: F401 - MERGE_WINDOW_S: kept importable from here
+from .jobs import JobLog
 from .presets_browser import PresetBrowser
 from .scopes import ScopesPanel
+from .video_bar import VideoBar
 from .viewer import Viewer
 from .worker import RenderWorker, to_qimage
 
 __all__ = ["MainWindow"]
 
 TILE = 256
-MERGE_WINDOW_S = 0.8
-
-
-class EditCommand(QUndoCommand):
-    """One undoable change of the edit. Consecutive changes of the same control within
-    a drag (or :data:`MERGE_WINDOW_S`) merge into one step."""
-
-    def __init__(self, window: "MainWindow", old: Edit, new: Edit, text: str, key: str | None):
-        super().__init__(text)
-        self.window, self.old, self.new, self.key = window, old, new, key
-        self.stamp = time.monotonic()
-        self.open = True
-
-    def id(self) -> int:  # noqa: A003 - Qt
-        return (abs(hash(self.key)) % 1_000_000 + 1) if self.key else -1
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802
-        if not isinstance(other, EditCommand) or other.key != self.key or not self.open:
-            return False
-        if other.stamp - self.stamp > MERGE_WINDOW_S and not self.window._dragging:
-            return False
-        self.new, self.stamp = other.new, other.stamp
-        return True
-
-    def redo(self) -> None:
-        self.window._set_edit(self.new)
-
-    def undo(self) -> None:
-        self.window._set_edit(self.old)
 
 
 class MainWindow(QMainWindow):
     def __init__(self, model_type: str = "general", device: str = "auto",
                  enhancer_factory: Callable[[], Any] | None = None, display_icc: bytes | None = None):
         super().__init__()
-        import sys
-        # the render worker hands the GIL back every 2 ms (default 5): the GUI thread
-        # stays responsive while the worker runs Python between its torch/numba calls
-        sys.setswitchinterval(0.002)
         self.setWindowTitle("Kolors")
         self.resize(1500, 950)
         from ..engine.enhancer import Enhancer
@@ -84,7 +61,6 @@ class MainWindow(QMainWindow):
         self._edit_version = 0
         self._preview_job = 0
         self._region_job = 0
-        self._region_version: dict[int, int] = {}
         self._orig_side = 0
         self._proxy_side = 0
         self._proxy_scale = 1.0
@@ -94,29 +70,18 @@ class MainWindow(QMainWindow):
         self._shown_job = 0
         self._pick_job = 0
         self._preset_job = 0
-        self._export_jobs: dict[int, dict] = {}
         self._clipboard: dict | None = None
         self.last_preview = None           # numpy uint8 of the last fine preview
         self.last_preview_settings: dict | None = None
         self.last_error = ""
         self.dialogs: list[QMessageBox] = []
         self.render_ms = 0.0
-        self.painted: list[tuple[int, str, float]] = []   # (job, stage, time) for latency measurement
-        self._requested: dict[int, float] = {}
+        self.jobs = JobLog()
+        self.exports = ExportController(self)
+        self.autosave = Autosave(self, self._saved_state, self._error)
         self._build()
         self._connect()
-        # Python's full garbage collection walks every tracked object; with torch, numba and
-        # Qt imported that is ~240k objects and ~150 ms with the GIL held, at an unknown
-        # moment: a freeze of the GUI (a heartbeat test saw 832 ms in a test process). The
-        # modules and widgets made so far live as long as the app: collect once now and move
-        # them out of the collector's reach (gc.freeze), so later collections walk only what
-        # the app allocates from here on (measured: a full collection 154 ms → 0.02 ms).
-        import gc
-        gc.collect()
-        gc.freeze()
         self.worker.start()
-        self._save_timer = QTimer(self, singleShot=True, interval=400)
-        self._save_timer.timeout.connect(self.save_sidecar)
         self._view_timer = QTimer(self, singleShot=True, interval=40)
         self._view_timer.timeout.connect(self._view_settled)
 
@@ -130,7 +95,11 @@ class MainWindow(QMainWindow):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(self.viewer, 1)
-        lay.addWidget(self._video_bar())
+        from ..engine.video import TEMPORAL_SMOOTH_MAX
+        self.video_bar = VideoBar(TEMPORAL_SMOOTH_MAX)
+        self.timeline, self.time_text, self.smooth = self.video_bar.timeline, self.video_bar.time_text, \
+            self.video_bar.smooth
+        lay.addWidget(self.video_bar)
         lay.addWidget(self.filmstrip)
         self.setCentralWidget(centre)
         self.controls = ControlsPanel(task_names())
@@ -166,46 +135,17 @@ class MainWindow(QMainWindow):
             sb.addPermanentWidget(w)
         self._menus()
 
-    def _video_bar(self) -> QWidget:
-        """Timeline, time, temporal smoothing and video export; shown for videos only."""
-        from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QPushButton, QSlider
-        bar = QWidget()
-        lay = QHBoxLayout(bar)
-        lay.setContentsMargins(6, 0, 6, 0)
-        self.timeline = QSlider(Qt.Orientation.Horizontal)
-        self.timeline.setRange(0, 1000)
-        self.timeline.setToolTip("Scrub: the frame under the playhead is graded")
-        self.timeline.valueChanged.connect(self._on_scrub)
-        self.time_text = QLabel("0.00 s")
-        self.smooth = QDoubleSpinBox()
-        self.smooth.setRange(0.0, 5.0)
-        self.smooth.setSingleStep(0.5)
-        self.smooth.setToolTip("temporal_smooth: smooth the learned grade over frames (0–5), reset at cuts")
-        self.smooth.valueChanged.connect(self._on_smooth)
-        self.video_export = QPushButton("Export video…")
-        self.video_export.clicked.connect(self.export_video_dialog)
-        lay.addWidget(QLabel("Frame"))
-        lay.addWidget(self.timeline, 1)
-        lay.addWidget(self.time_text)
-        lay.addWidget(QLabel("Smooth"))
-        lay.addWidget(self.smooth)
-        lay.addWidget(self.video_export)
-        bar.setVisible(False)
-        self.video_bar = bar
-        return bar
-
-    def _on_scrub(self, pos: int) -> None:
+    # ------------------------------------------------------------------ video
+    def _seek(self, t: float) -> None:
         if self.session is None or not hasattr(self.session, "duration"):
             return
-        t = self.session.duration * pos / 1000.0
-        self.time_text.setText(f"{t:.2f} s")
         self._seek_job = self.worker.submit("seek", "seek", time=t, session=self.session)
 
     def _on_seeked(self, job: int, res: dict) -> None:
         if job != getattr(self, "_seek_job", None) or res["session"] is not self.session:
             return
         self.video_time = res["time"]
-        self.time_text.setText(f"{res['time']:.2f} s")
+        self.video_bar.show_time(res["time"])
         self._orig_side = 0
         self._edit_version += 1                     # tiles of the previous frame are not wanted
         self.viewer.clear_tiles()
@@ -218,22 +158,6 @@ class MainWindow(QMainWindow):
         new = self.edit.copy()
         new.temporal_smooth = float(v)
         self.apply_edit(new, f"Temporal smoothing {v:.1f}", key="temporal_smooth")
-
-    def export_video_dialog(self) -> None:
-        if self.session is None or not hasattr(self.session, "export_video"):
-            return
-        dst, _ = QFileDialog.getSaveFileName(self, "Export video", str(self.path.with_name(self.path.stem + "_kolors.mp4")),
-                                             "Video (*.mp4 *.mkv *.mov)")
-        if dst:
-            self.export_video(Path(dst))
-
-    def export_video(self, dst: Path, codec: str = "libx264", crf: float | None = 18) -> int:
-        """Grade the whole open video into ``dst`` (audio kept) with progress and cancel."""
-        dst = Path(self._unique([(None, None, str(dst))])[0][2])
-        job = self.worker.submit("export", "video", session=self.session, edit=self.edit.copy(), dst=str(dst),
-                                 codec=codec, crf=crf)
-        self._export_progress_dialog(job, [dst])
-        return job
 
     def _action(self, menu, text: str, slot, shortcut=None, checkable: bool = False) -> QAction:
         a = QAction(text, self)
@@ -291,9 +215,6 @@ class MainWindow(QMainWindow):
         w.band.connect(self._on_band)
         w.fine.connect(self._on_fine)
         w.tile.connect(self._on_tile)
-        w.progress.connect(self._on_progress)
-        w.exported.connect(self._on_exported)
-        w.cancelled.connect(self._on_cancelled)
         # bound methods, never lambdas: a lambda has no receiver object, so PySide6 would
         # run it in the worker thread that emits the signal
         w.presetThumb.connect(self._on_preset_thumb)
@@ -313,6 +234,9 @@ class MainWindow(QMainWindow):
         self.viewer.viewChanged.connect(lambda: self._view_timer.start())
         self.viewer.filesDropped.connect(self._on_drop)
         self.viewer.areaPicked.connect(self._on_area)
+        self.video_bar.seekRequested.connect(self._seek)
+        self.video_bar.smoothChanged.connect(self._on_smooth)
+        self.video_bar.exportRequested.connect(self.export_video_dialog)
         QTimer.singleShot(0, self._refresh_presets)
         QTimer.singleShot(50, self._show_device)
 
@@ -365,8 +289,7 @@ class MainWindow(QMainWindow):
         elif p.parent != self.folder and p.parent.is_dir():
             from ..engine.thumbs import list_photos
             self._set_folder(p.parent, list_photos(p.parent))
-        self._save_timer.stop()
-        self.save_sidecar()
+        self.autosave.flush()
         for lane in ("preview", "region", "presets", "seek", "analyse", "pick"):
             self.worker.drop(lane)          # the old photo's work is not wanted any more
         self.statusBar().showMessage(f"Opening {p.name}…")
@@ -378,39 +301,24 @@ class MainWindow(QMainWindow):
         self.worker.submit("film", "film", paths=[str(x) for x in photos], max_side=96)
 
     def _on_opened(self, job: int, info: dict) -> None:
-        from ..io.sidecar import read_sidecar, set_aside
         if job != getattr(self, "_open_job", None):
             return                                   # a newer open is on its way
         path = Path(info["path"])
-        edit, warning = Edit(), ""
-        try:                                         # read the edit before changing any state
-            res = read_sidecar(path)
-            warning = res.warning
-            if res.edit:
-                try:
-                    edit = Edit.from_json(res.edit)
-                except (ValueError, TypeError) as e:
-                    warning = set_aside(path, f"invalid edit: {e}").warning
-        except OSError as e:
-            warning = f"{path}: the edit sidecar cannot be read or set aside ({e}); the photo opens unedited"
+        loaded = load_edit(path)                     # read the edit before changing any state
+        edit, warning = loaded.edit, loaded.warning
         # edits made to the previous photo while this one was decoding are saved first
-        self._save_timer.stop()
-        self.save_sidecar()
+        self.autosave.flush()
         self.session = info["session"]
         self.path = path
         self._pick_job = self._analyse_job = 0
-        self._save_warned = set()
+        self.autosave.opened()
         self.undo.clear()
         self.edit = edit
         self._edit_version += 1
         w, h = info["size"]
         self.viewer.set_photo((w, h))
-        self.video_bar.setVisible(bool(info.get("video")))
+        self.video_bar.show_video(info.get("time"), info["duration"] if info.get("video") else None)
         if info.get("video"):
-            self.timeline.blockSignals(True)
-            self.timeline.setValue(0)
-            self.timeline.blockSignals(False)
-            self.time_text.setText(f"{info['time']:.2f} s / {info['duration']:.2f} s")
             self.video_time = info["time"]
         self._orig_side = 0
         self.size_label.setText(f"{w}×{h} {info['format']} {info['bits']}-bit")
@@ -439,16 +347,14 @@ class MainWindow(QMainWindow):
         self._edit_version += 1
         self._sync_controls()
         self._update_title()
-        self._save_timer.start()
+        self.autosave.schedule()
         self.request_preview()
 
     def _sync_controls(self) -> None:
         settings = self.edit.settings() if self.session is not None else {}
         self.controls.show_settings(settings, self.edit.task, self.edit.intensity, self.edit.reference)
         self.presets.select(self.edit.preset)
-        self.smooth.blockSignals(True)
-        self.smooth.setValue(self.edit.temporal_smooth)
-        self.smooth.blockSignals(False)
+        self.video_bar.set_smooth(self.edit.temporal_smooth)
         rb = settings.get("region_boost")
         self.viewer.rois = [tuple(r) for r in rb["roi"]] if rb else []
 
@@ -587,9 +493,7 @@ class MainWindow(QMainWindow):
         self._proxy_side = side
         self._preview_job = self.worker.submit("preview", "preview", settings=settings, max_side=side,
                                                original=original, session=self.session)
-        self._requested[self._preview_job] = time.perf_counter()
-        while len(self._requested) > 256:
-            self._requested.pop(next(iter(self._requested)))
+        self.jobs.requested(self._preview_job)
         self._preview_settings = settings
         self.viewer.clear_tiles(before=False)
         self._view_timer.start()
@@ -604,10 +508,10 @@ class MainWindow(QMainWindow):
             self.viewer.before = img
             self.viewer.update()
 
-    def _mark(self, job: int, stage: str) -> None:
-        t = self._requested.get(job)
-        if t is not None:
-            self.painted.append((job, stage, time.perf_counter() - t))
+    @property
+    def painted(self) -> list[tuple[int, str, float]]:
+        """(job, stage, seconds since requested) of painted preview stages (latency)."""
+        return self.jobs.painted
 
     def _on_coarse(self, job: int, img: QImage, side: int) -> None:
         # the newest finished state is shown even if a newer one is being rendered
@@ -618,7 +522,7 @@ class MainWindow(QMainWindow):
         self.viewer.after_partial = None
         self.viewer.after = img
         self.viewer.repaint()
-        self._mark(job, "coarse")
+        self.jobs.mark(job, "coarse")
 
     def _on_band(self, job: int, y: int, img: QImage, side: int) -> None:
         if job != self._preview_job:
@@ -647,7 +551,7 @@ class MainWindow(QMainWindow):
         self.viewer.after_partial = None
         self.viewer.after = img
         self.viewer.repaint()
-        self._mark(job, "fine")
+        self.jobs.mark(job, "fine")
         self.last_preview = arr
         self.last_preview_settings = self._preview_settings
         self._fine_job = job
@@ -676,10 +580,10 @@ class MainWindow(QMainWindow):
             self._region_job = self.worker.submit("region", "region", tiles=tiles, before=before,
                                                   settings=self.edit.settings(),
                                                   session=self.session)
-            self._region_version[self._region_job] = self._edit_version
+            self.jobs.for_version(self._region_job, self._edit_version)
 
     def _on_tile(self, job: int, rect: tuple, after: QImage, before: QImage | None) -> None:
-        if self._region_version.get(job) != self._edit_version:
+        if self.jobs.version(job) != self._edit_version:
             return
         if len(self.viewer.tiles_after) > 400:      # panning far at 100 %: keep memory bounded
             self.viewer.clear_tiles()
@@ -717,21 +621,13 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ sidecar
     def save_sidecar(self) -> None:
-        """Write the edit next to the photo (atomic). Unedited photos get none (an old one
-        is updated to the unedited state so reopening matches)."""
+        """Write the edit next to the photo now (see :class:`~kolors.gui.autosave.Autosave`)."""
+        self.autosave.save()
+
+    def _saved_state(self) -> tuple[Path, Edit, tuple[int, int]] | None:
         if self.session is None or self.path is None:
-            return
-        from ..io.sidecar import sidecar_path, write_sidecar
-        if self.edit.is_unedited() and not sidecar_path(self.path).exists():
-            return
-        try:
-            write_sidecar(self.path, self.edit.to_json(), {"name": self.path.name, "size": list(self.session.size)})
-        except (OSError, ValueError) as e:
-            warned = getattr(self, "_save_warned", set())
-            if self.path not in warned:          # once per photo, not after every change
-                warned.add(self.path)
-                self._save_warned = warned
-                self._error(f"could not save the edit of {self.path.name}: {e}")
+            return None
+        return self.path, self.edit, self.session.size
 
     def _update_title(self, *_: Any) -> None:
         name = self.path.name if self.path else ""
@@ -758,10 +654,10 @@ class MainWindow(QMainWindow):
             return
         pasted.task_result = {}          # a task's values belong to its photo: re-analysed
         targets = [p for p in self.filmstrip.selected_paths() if self.path is None or Path(p) != self.path]
-        from ..io.sidecar import write_sidecar
+        from ..engine.edit import save_edit
         for p in targets:
             try:
-                write_sidecar(p, pasted.to_json())
+                save_edit(p, pasted)
             except (OSError, ValueError) as e:
                 self._error(f"could not paste onto {p}: {e}")
         if self.session is not None and (not targets or str(self.path) in self.filmstrip.selected_paths()
@@ -776,133 +672,40 @@ class MainWindow(QMainWindow):
                 self.run_task(pasted.task)
         self.statusBar().showMessage(f"Settings pasted{f' onto {len(targets)} photos' if targets else ''}", 3000)
 
-    # ------------------------------------------------------------------ export
+    # ------------------------------------------------------------------ export (gui.exports)
     def export_dialog(self) -> None:
-        if self.session is None:
-            return
-        dlg = ExportDialog(self, self.path.parent)
-        if dlg.exec():
-            try:
-                o = dlg.options()
-            except ValueError as e:
-                self._error(str(e))
-                return
-            self.export(o)
+        self.exports.export_dialog()
 
     def export(self, options: ExportOptions, dst: Path | None = None) -> int:
-        """Export the open photo at full resolution (or ``options.long_side``); returns
-        the job id (progress dialog with cancel)."""
-        dst = dst or options.destination(self.path, 1, self.edit.preset, self.edit.task)
-        return self._start_export([(self.session, self.edit.settings(), str(dst))], options)
+        """Export the open photo (see :meth:`ExportController.export`); returns the job id."""
+        return self.exports.export(options, dst)
 
     def batch_export_dialog(self) -> None:
-        paths = self.filmstrip.selected_paths() or ([str(self.path)] if self.path else [])
-        if not paths:
-            return
-        dlg = ExportDialog(self, Path(paths[0]).parent, len(paths))
-        if dlg.exec():
-            try:
-                o = dlg.options()
-            except ValueError as e:
-                self._error(str(e))
-                return
-            self.batch_export(paths, o)
+        self.exports.batch_export_dialog()
 
     def batch_export(self, paths: list[str], options: ExportOptions) -> int | None:
-        """Export ``paths``, each with the edit of its sidecar (the open one with its
-        current edit)."""
-        from ..io.sidecar import read_sidecar
-        self.save_sidecar()
-        items = []
-        for n, p in enumerate(paths, 1):
-            if self.path is not None and Path(p) == self.path:
-                edit: Any = self.edit.copy()
-            else:
-                res = read_sidecar(p)
-                if res.warning:
-                    self._error(res.warning, title="Edit sidecar")
-                try:
-                    edit = Edit.from_json(res.edit) if res.edit else Edit()
-                except ValueError as e:
-                    self._error(f"{p}: {e}; exported unedited")
-                    edit = Edit()
-            items.append((p, edit, str(options.destination(p, n, edit.preset, edit.task))))
-        return self._start_export(items, options)
+        """Export ``paths``, each with its own edit (see :meth:`ExportController.batch_export`)."""
+        return self.exports.batch_export(paths, options)
 
-    @staticmethod
-    def _unique(items: list) -> list:
-        """Never overwrite: a destination that exists (an original, an earlier export) or
-        that another item of the batch uses gets ``-1``, ``-2``… before its suffix."""
-        used: set[Path] = set()
-        out = []
-        for src, settings, dst in items:
-            d = Path(dst)
-            k = 1
-            while d in used or d.exists():
-                d = Path(dst).with_name(f"{Path(dst).stem}-{k}{Path(dst).suffix}")
-                k += 1
-            used.add(d)
-            out.append((src, settings, str(d)))
-        return out
+    def export_video_dialog(self) -> None:
+        self.exports.export_video_dialog()
 
-    def _start_export(self, items: list, options: ExportOptions) -> int:
-        try:
-            options.folder.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            self._error(f"cannot create the export folder {options.folder}: {e}")
-            return 0
-        items = self._unique(items)
-        job = self.worker.submit("export", "export", items=items, quality=options.quality, bits=options.bits,
-                                 long_side=options.long_side)
-        self._export_progress_dialog(job, items)
-        return job
-
-    def _export_progress_dialog(self, job: int, items: list) -> None:
-        dlg = QProgressDialog("Exporting…", "Cancel", 0, 1000, self)
-        dlg.setWindowTitle("Export")
-        dlg.setMinimumDuration(0)
-        dlg.setAutoClose(False)
-        dlg.setAutoReset(False)
-        dlg.setWindowModality(Qt.WindowModality.NonModal)
-        dlg.canceled.connect(lambda: self.cancel_export(job))
-        dlg.show()
-        self._export_jobs[job] = {"dialog": dlg, "items": items, "progress": 0.0, "written": None}
+    def export_video(self, dst: Path, codec: str = "libx264", crf: float | None = 18) -> int:
+        """Grade the open video into ``dst`` (see :meth:`ExportController.export_video`)."""
+        return self.exports.export_video(dst, codec, crf)
 
     def cancel_export(self, job: int) -> None:
-        self.worker.cancel(job)
-        st = self._export_jobs.get(job)
-        if st:
-            st["dialog"].setLabelText("Cancelling…")
+        self.exports.cancel(job)
 
-    def _on_progress(self, job: int, frac: float, text: str) -> None:
-        st = self._export_jobs.get(job)
-        if st is None:
-            return
-        st["progress"] = frac
-        st["dialog"].setValue(int(frac * 1000))
-        st["dialog"].setLabelText(text)
+    @property
+    def _export_jobs(self) -> dict[int, dict]:
+        return self.exports.jobs
 
-    def _finish_export(self, job: int) -> dict | None:
-        st = self._export_jobs.pop(job, None)
-        if st is not None:
-            d = st["dialog"]
-            d.blockSignals(True)
-            d.close()
-            d.deleteLater()
-        return st
-
-    def _on_exported(self, job: int, written: list) -> None:
-        st = self._finish_export(job)
-        self.last_export = (job, [Path(p) for p in written])
-        if st is not None:
-            self.statusBar().showMessage(f"Exported {len(written)} file{'s' if len(written) != 1 else ''}: "
-                                         f"{', '.join(Path(p).name for p in written[:3])}", 6000)
-
-    def _on_cancelled(self, job: int, written: int = 0) -> None:
-        if self._finish_export(job) is not None:
-            self.last_export = (job, None)
-            self.statusBar().showMessage("Export cancelled: " + (f"{written} finished file(s) kept, the one in "
-                                         "progress was not written" if written else "nothing was written"), 6000)
+    @property
+    def last_export(self) -> tuple[int, list[Path] | None]:
+        """``(job, [written paths])`` of the last export to end; ``(job, None)`` when it failed
+        or was cancelled."""
+        return self.exports.last_export
 
     # ------------------------------------------------------------------ errors
     def _on_failed(self, job: int, lane: str, message: str) -> None:
@@ -910,8 +713,7 @@ class MainWindow(QMainWindow):
             self._error(message, "Batch export")
             return
         if lane == "export":
-            self._finish_export(job)
-            self.last_export = (job, None)
+            self.exports.failed(job)
         if lane == "preview" and job != self._preview_job:
             return
         titles = {"open": "Cannot open", "export": "Export failed", "analyse": "Task failed",
@@ -938,12 +740,11 @@ class MainWindow(QMainWindow):
                                           f"colour enhancer.\nDevice: {self.worker.device_name}")
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if self._export_jobs and self.isVisible() and not getattr(self, "_force_close", False):
+        if self.exports.jobs and self.isVisible() and not getattr(self, "_force_close", False):
             answer = QMessageBox.question(self, "Kolors", "An export is running. Cancel it and quit?")
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
-        self._save_timer.stop()
-        self.save_sidecar()
+        self.autosave.flush()
         self.worker.stop(wait_ms=-1)
         super().closeEvent(event)
