@@ -36,8 +36,8 @@ FORMATS = {"jpg": ".jpg", "jpeg": ".jpg", "png": ".png", "tif": ".tif", "tiff": 
 
 def _grading_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("grading")
-    task_flags(g, "one of: color_correction, color_enhance, white_balance, style_transfer, "
-                  "old_photo_restoration, hdr_enhance, low_light, industrial",
+    from .engine.task_table import TASK_NAMES
+    task_flags(g, "one of: " + ", ".join(TASK_NAMES),
                "set a parameter, e.g. --set chroma_boost=1.3 (see `kolors params`)")
     engine_flags(g)
     g.add_argument("--tile-size", type=int, default=512, help="tile size of full-resolution renders")

@@ -19,10 +19,14 @@ import torch
 import torch.nn.functional as F
 
 from ..core import color, registry
+from ..core.params import Float
+from .task_table import TASK_NAMES
 
-__all__ = ["TASKS", "task_names", "analyse", "thumbnail", "blend"]
+__all__ = ["TASKS", "INTENSITY", "task_names", "analyse", "thumbnail", "blend"]
 
 THUMB = 384
+#: a task's strength (:func:`blend`): 0 is the identity, 1 the full task
+INTENSITY = Float(0.0, 1.0, 1.0, label="Intensity")
 
 
 def thumbnail(img: torch.Tensor, size: int = THUMB) -> torch.Tensor:
@@ -167,6 +171,8 @@ TASKS: dict[str, Callable[[torch.Tensor, torch.Tensor | None, dict], dict[str, A
     "low_light": _low_light,
     "industrial": _industrial,
 }
+if tuple(TASKS) != TASK_NAMES:  # the methods follow the task table (engine/task_table.py)
+    raise ImportError(f"engine.tasks.TASKS {list(TASKS)} does not match the task table {list(TASK_NAMES)}")
 
 
 def task_names() -> list[str]:
@@ -189,8 +195,8 @@ NOT_BLENDED = frozenset({"learned_strength"})
 def blend(settings: dict[str, Any], intensity: float) -> dict[str, Any]:
     """Blend every value toward its parameter's default (0 = identity, 1 = full), except
     :data:`NOT_BLENDED`."""
-    if not 0.0 <= intensity <= 1.0:
-        raise ValueError(f"intensity must be within [0, 1], got {intensity!r}")
+    if not INTENSITY.lo <= intensity <= INTENSITY.hi:
+        raise ValueError(f"intensity must be within [{INTENSITY.lo:g}, {INTENSITY.hi:g}], got {intensity!r}")
     return {k: v if k in NOT_BLENDED else registry.get_param(k).lerp(v, intensity) for k, v in settings.items()}
 
 

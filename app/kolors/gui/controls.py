@@ -16,15 +16,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from ..core import registry
 from ..core.params import Bool, Choice, FilePath, Float
+from ..engine.task_table import TASK_LABELS
+from ..engine.tasks import INTENSITY
 
 __all__ = ["ControlsPanel", "ParamSlider", "TASK_LABELS"]
 
 SLIDER_STEPS = 1000
-TASK_LABELS = {
-    "color_correction": "Auto", "color_enhance": "Enhance", "white_balance": "White balance",
-    "style_transfer": "Style transfer", "old_photo_restoration": "Old photo", "hdr_enhance": "HDR",
-    "low_light": "Low light", "industrial": "Industrial",
-}
 GROUP_LABELS = {"light": "Light", "color": "Colour", "tone": "Tone", "detail": "Detail", "look": "Look",
                 "effects": "Effects", "industrial": "Industrial", "task": "Learned"}
 
@@ -174,7 +171,7 @@ class ControlsPanel(QWidget):
             tbox.grid.addWidget(b, i // 3, i % 3)
         row = (len(tasks) + 2) // 3
         tbox.grid.addWidget(QLabel("Intensity"), row, 0)
-        self.intensity = ParamSlider("intensity", Float(0.0, 1.0, 1.0, label="Intensity"))
+        self.intensity = ParamSlider("intensity", INTENSITY)
         self.intensity.changed.connect(lambda _n, v, d: self.intensityChanged.emit(v, d))
         self.intensity.released.connect(self.dragFinished.emit)
         tbox.grid.addWidget(self.intensity, row, 1, 1, 2)

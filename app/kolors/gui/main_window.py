@@ -87,7 +87,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
-        from ..engine.tasks import task_names
+        from ..engine.task_table import TASK_NAMES
         self.viewer = Viewer()
         self.filmstrip = Filmstrip()
         centre = QWidget()
@@ -102,7 +102,7 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.video_bar)
         lay.addWidget(self.filmstrip)
         self.setCentralWidget(centre)
-        self.controls = ControlsPanel(task_names())
+        self.controls = ControlsPanel(list(TASK_NAMES))
         scroll = QScrollArea()
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
@@ -416,7 +416,7 @@ class MainWindow(QMainWindow):
         # the person's values of parameters the task sets give way to the task's
         for k in res["result"]:
             new.params.pop(k, None)
-        from .controls import TASK_LABELS
+        from ..engine.task_table import TASK_LABELS
         self.statusBar().showMessage(f"{TASK_LABELS.get(res['task'], res['task'])}: values on the sliders", 4000)
         self.apply_edit(new, TASK_LABELS.get(res["task"], res["task"]))
 
