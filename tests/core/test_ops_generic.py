@@ -38,6 +38,8 @@ def _active_params(op, rng) -> dict:
             p["region_boost"] = {"roi": [[5.0, 4.0, 30.0, 25.0]], "factor": 1.8, "feather": 3.0}
         if op.name == "lut_file":
             pytest.skip("lut_file is checked with real .cube files in its own tests")
+        if op.name == "lens_correction":
+            p["lens_vignette_gain"] = rng.uniform(0.8, 2.5, (5, 7)).astype(np.float32)
         if op.name == "local_tone":
             p["tone_grid"] = rng.normal(0, 0.5, (4, 5, 3)).astype(np.float32)
         if op.name == "learned_residual":

@@ -23,10 +23,65 @@ from typing import Any, Mapping
 
 import numpy as np
 
-__all__ = ["Framing", "framing_of", "GEOMETRY_PARAMS"]
+__all__ = ["Framing", "framing_of", "GEOMETRY_PARAMS", "LensWarp"]
 
 #: the registry parameters that frame a photo (owned by the ``geometry`` operation)
 GEOMETRY_PARAMS = ("rotate", "flip", "straighten", "crop", "crop_constrain")
+
+
+@dataclass(frozen=True, eq=False)
+class LensWarp:
+    """Lens distortion of a ``W×H`` source: where an *undistorted* source point (pixel
+    centres at integers) lies in the photo as the lens drew it.
+
+    Two parts, applied in this order: the manual radial term ``k``, ``p_d = c + (p − c)(1 +
+    k r²)`` with r the distance to the centre over half the diagonal, then ``grid`` (a lens
+    profile's map, e.g. lensfun's, sampled at nodes ``(i + 0.5)·step − 0.5``, ``step`` = the
+    (x, y) source pixels between nodes, interpolated bilinearly: (gh, gw, 3, 2) distorted
+    (x, y) per colour channel, so transverse chromatic aberration is corrected too). k < 0 undoes barrel distortion (the lens drew the edges
+    too close to the centre, straight lines bow outwards), k > 0 pincushion. ``key`` names
+    the warp (equality and caching)."""
+
+    key: str
+    W: int
+    H: int
+    k: float = 0.0
+    grid: np.ndarray | None = None
+    step: tuple[float, float] = (1.0, 1.0)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LensWarp) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @property
+    def has_tca(self) -> bool:
+        """True when the channels are displaced differently (a profile with TCA data)."""
+        g = self.grid
+        return g is not None and not (np.allclose(g[:, :, 0], g[:, :, 1], atol=1e-3)
+                                      and np.allclose(g[:, :, 2], g[:, :, 1], atol=1e-3))
+
+    def apply(self, x: np.ndarray, y: np.ndarray, channel: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Distorted source coordinates of undistorted ones (float64 arrays)."""
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        if self.k:
+            cx, cy = 0.5 * (self.W - 1), 0.5 * (self.H - 1)
+            d2 = 0.25 * (self.W ** 2 + self.H ** 2)
+            f = 1.0 + self.k * ((x - cx) ** 2 + (y - cy) ** 2) / d2
+            x, y = cx + (x - cx) * f, cy + (y - cy) * f
+        if self.grid is not None:
+            g = self.grid[:, :, channel]
+            gh, gw = g.shape[:2]
+            tx = (x + 0.5) / self.step[0] - 0.5
+            ty = (y + 0.5) / self.step[1] - 0.5
+            i = np.clip(np.floor(tx), 0, gw - 2).astype(np.intp)
+            j = np.clip(np.floor(ty), 0, gh - 2).astype(np.intp)
+            fx, fy = (tx - i)[..., None], (ty - j)[..., None]     # outside the grid: linear extrapolation
+            v = (g[j, i] * (1 - fx) * (1 - fy) + g[j, i + 1] * fx * (1 - fy)
+                 + g[j + 1, i] * (1 - fx) * fy + g[j + 1, i + 1] * fx * fy)
+            x, y = v[..., 0], v[..., 1]
+        return x, y
 
 
 @dataclass(frozen=True)
@@ -40,6 +95,8 @@ class Framing:
     straighten: float = 0.0
     crop: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
     constrain: bool = True
+    #: lens distortion corrected before the framing (None: none)
+    lens: LensWarp | None = None
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -71,18 +128,20 @@ class Framing:
     @property
     def is_identity(self) -> bool:
         return (self.rotate == 0 and self.flip == "none" and self.straighten == 0.0
-                and tuple(self.crop) == (0.0, 0.0, 1.0, 1.0))
+                and tuple(self.crop) == (0.0, 0.0, 1.0, 1.0) and self.lens is None)
 
     @property
     def is_axis_aligned(self) -> bool:
-        """No straightening: every output pixel is one source pixel (a crop and index
-        transpositions at full resolution, no interpolation)."""
-        return self.straighten == 0.0
+        """No straightening and no lens warp: every output pixel is one source pixel (a
+        crop and index transpositions at full resolution, no interpolation)."""
+        return self.straighten == 0.0 and self.lens is None
 
     # ------------------------------------------------------------------ mapping
-    def map_points(self, u: np.ndarray, v: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    def map_points(self, u: np.ndarray, v: np.ndarray, scale: float = 1.0, channel: int = 1,
+                   lens: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Source pixel coordinates (x, y) of output pixels (u, v) of a render at ``scale``
-        (pixel centres at integers in both grids)."""
+        (pixel centres at integers in both grids); ``channel``: which colour's lens
+        displacement (TCA); ``lens=False``: the undistorted source coordinates."""
         cx, cy, a, b = self.crop_box()
         ow, oh = self.size
         # output pixel centre → oriented coordinates (edges at 0 and W_o)
@@ -109,16 +168,23 @@ class Framing:
             sx, sy = self.W - oy, ox
         else:
             sx, sy = ox, oy
-        return sx - 0.5, sy - 0.5      # edges → pixel centres
+        sx, sy = sx - 0.5, sy - 0.5    # edges → pixel centres
+        if lens and self.lens is not None:
+            sx, sy = self.lens.apply(sx, sy, channel)
+        return sx, sy
 
     def source_rect(self, x: int, y: int, w: int, h: int, scale: float = 1.0, margin: int = 2
                     ) -> tuple[int, int, int, int]:
         """The source pixels (x0, y0, x1, y1), clipped to the photo, that output rectangle
         (x, y, w, h) of a render at ``scale`` reads, with ``margin`` pixels for the
         interpolation kernel."""
-        us = np.array([x, x + w - 1, x, x + w - 1], np.float64)
-        vs = np.array([y, y, y + h - 1, y + h - 1], np.float64)
-        sx, sy = self.map_points(us, vs, scale)
+        # the border of the rectangle (a lens warp bends its edges), every channel
+        t = np.linspace(0.0, 1.0, 17)
+        us = np.concatenate([x + t * (w - 1), x + t * (w - 1), np.full(17, x), np.full(17, x + w - 1.0)])
+        vs = np.concatenate([np.full(17, y), np.full(17, y + h - 1.0), y + t * (h - 1), y + t * (h - 1)])
+        pts = [self.map_points(us, vs, scale, c) for c in ((0, 1, 2) if self.lens is not None else (1,))]
+        sx = np.concatenate([p[0] for p in pts])
+        sy = np.concatenate([p[1] for p in pts])
         x0 = max(0, int(math.floor(sx.min())) - margin)
         y0 = max(0, int(math.floor(sy.min())) - margin)
         x1 = min(self.W, int(math.ceil(sx.max())) + margin + 1)
@@ -126,11 +192,11 @@ class Framing:
         return x0, y0, max(x0 + 1, x1), max(y0 + 1, y1)
 
 
-def framing_of(settings: Mapping[str, Any], width: int, height: int) -> Framing | None:
-    """The framing ``settings`` ask of a ``width×height`` source, or None when they leave
-    the photo as it is."""
+def framing_of(settings: Mapping[str, Any], width: int, height: int, lens: LensWarp | None = None) -> Framing | None:
+    """The framing ``settings`` ask of a ``width×height`` source (with ``lens``: its lens
+    distortion corrected first), or None when they leave the photo as it is."""
     f = Framing(int(width), int(height), int(settings.get("rotate", "0")), str(settings.get("flip", "none")),
                 float(settings.get("straighten", 0.0)),
                 tuple(float(c) for c in settings.get("crop", (0.0, 0.0, 1.0, 1.0))),
-                bool(settings.get("crop_constrain", True)))
+                bool(settings.get("crop_constrain", True)), lens)
     return None if f.is_identity else f

@@ -16,7 +16,9 @@ from ..io import luts as _luts  # noqa: F401 - registers the .cube reader for th
 from . import tasks as T
 from .device import describe_device, resolve_device
 from .encode import encode_raw_neutral, lookup, output_dtype, u16_to_u8_table
-from .framing import frame_array, framing_of
+from .framing import frame_array
+from .lens import lens_info
+from .lens import prepare as prepare_lens
 from .render import RenderOptions, render_array, thumb_linear
 
 log = logging.getLogger("kolors")
@@ -204,11 +206,15 @@ class Enhancer:
         ref_lin = None
         if reference is not None:
             ref_lin = thumb_linear(self._load_reference(reference))
-        fr = framing_of(self.resolve_settings(None, None, 1.0, None, preset, params), rgb.shape[1], rgb.shape[0])
-        if fr is not None:          # a crop/turn/straighten in the preset or parameters: the output is framed
+        # a crop/turn/straighten or manual lens correction in the preset or parameters: the
+        # output is framed (an array carries no EXIF, so no lens profile)
+        W0, H0 = rgb.shape[1], rgb.shape[0]
+        _, fr, _ = prepare_lens(self.resolve_settings(None, None, 1.0, None, preset, params), lens_info(None), W0, H0)
+        if fr is not None:
             rgb = frame_array(np.ascontiguousarray(rgb), fr)
         lin = thumb_linear(rgb) if task is not None else None
         settings = self.resolve_settings(lin, task, intensity, ref_lin, preset, params)
+        settings = prepare_lens(settings, lens_info(None), W0, H0)[0]      # the manual vignetting gains
         out = self.render(np.ascontiguousarray(rgb), settings)
         return np.ascontiguousarray(out[..., ::-1])
 
@@ -241,7 +247,8 @@ class Enhancer:
         lin = None
         if task:
             # the task looks at the photo as the preset and parameters frame it (the crop)
-            fr = framing_of(self.resolve_settings(None, None, 1.0, None, preset, params), source.width, source.height)
+            _, fr, _ = prepare_lens(self.resolve_settings(None, None, 1.0, None, preset, params),
+                                    lens_info(source.exif), source.width, source.height)
             if fr is not None:
                 lin = thumb_linear(frame_array(source.data, fr), linear=raw)
             else:
@@ -273,7 +280,10 @@ class Enhancer:
         out_dtype = output_dtype(default_dtype, bits, Path(dst))
         H, W = source.height, source.width
         data = source.data
-        fr = framing_of(settings, W, H)         # crop, straighten, turns, flip: first of all
+        # lens distortion, crop, straighten, turns, flip: one resampling, first of all
+        settings, fr, status = prepare_lens(settings, lens_info(source.exif), W, H)
+        if status.startswith("no lens profile") or "unknown" in status:
+            log.warning("%s: %s", Path(src).name, status)
         if fr is not None:
             data = frame_array(data, fr)
             H, W = data.shape[:2]

@@ -4,7 +4,10 @@ other operation runs. Arrays are ``H×W×3`` (uint8, uint16 or float32, sRGB-enc
 linear: the step only moves pixels, it does not change their values' meaning); the output
 has the source's dtype.
 
-A full-resolution framing without straightening is exact: rotations and flips are index
+A lens warp (:class:`kolors.core.geometry.LensWarp`: a lens profile's distortion and
+chromatic aberration, the manual distortion slider) is part of the same single
+resampling; with transverse chromatic aberration each channel is resampled on its own map.
+A full-resolution framing without straightening or lens warp is exact: rotations and flips are index
 transpositions and the crop a slice (a crop of 0.1–0.9 of a 6000×4000 photo is 4800×3200
 pixels, each one a source pixel). Straightening, and any render at another scale,
 interpolates (bicubic at full resolution, bilinear for previews) in bands of rows, reading
@@ -75,12 +78,19 @@ def frame_array(src: np.ndarray, f: Framing, scale: float = 1.0, src_scale: floa
         X0, Y0 = max(0, int(np.floor(x0 * src_scale)) - 2), max(0, int(np.floor(y0 * src_scale)) - 2)
         X1, Y1 = min(sw, int(np.ceil(x1 * src_scale)) + 2), min(sh, int(np.ceil(y1 * src_scale)) + 2)
         u, v = np.meshgrid(np.arange(x, x + w, dtype=np.float64), np.arange(by, by + bh, dtype=np.float64))
-        sx, sy = f.map_points(u, v, scale)
-        # full-resolution source pixel centres → the source array's pixel centres
-        mx = ((sx + 0.5) * src_scale - 0.5 - X0).astype(np.float32)
-        my = ((sy + 0.5) * src_scale - 0.5 - Y0).astype(np.float32)
         part = np.ascontiguousarray(src[Y0:Y1, X0:X1])
-        res = cv2.remap(part, mx, my, interp, borderMode=cv2.BORDER_REPLICATE)
+
+        def remap(img: np.ndarray, channel: int = 1) -> np.ndarray:
+            sx, sy = f.map_points(u, v, scale, channel)
+            # full-resolution source pixel centres → the source array's pixel centres
+            mx = ((sx + 0.5) * src_scale - 0.5 - X0).astype(np.float32)
+            my = ((sy + 0.5) * src_scale - 0.5 - Y0).astype(np.float32)
+            return cv2.remap(img, mx, my, interp, borderMode=cv2.BORDER_REPLICATE)
+
+        if f.lens is not None and f.lens.has_tca and part.ndim == 3 and part.shape[2] == 3:
+            res = np.stack([remap(np.ascontiguousarray(part[..., c]), c) for c in range(3)], -1)
+        else:
+            res = remap(part)
         if src.dtype == np.float32 and interp == cv2.INTER_CUBIC:
             # bicubic overshoots at edges: keep linear light non-negative
             np.maximum(res, 0.0, out=res)

@@ -33,8 +33,8 @@ from ..core.lru import LRU
 from ..core.pipeline import Plan
 from . import tasks as T
 from .edit import Edit
-from ..core.geometry import GEOMETRY_PARAMS, Framing
-from .framing import frame_array, framing_of
+from ..core.geometry import Framing
+from .framing import frame_array
 from .render import RenderOptions, render_array, thumb_linear
 
 __all__ = ["Edit", "PhotoSession", "COARSE_LUT", "region_for_tiles"]
@@ -88,6 +88,7 @@ class PhotoSession:
             self.source = self._raw.data                     # linear float32
             self.linear = True
             self.full_size = (self._raw.full_size[1], self._raw.full_size[0])   # (H, W)
+            self.exif = self._raw.exif                       # camera, lens, ISO: lens profiles
             self.bits = 16
             self.format = "RAW"
         else:
@@ -100,6 +101,7 @@ class PhotoSession:
             self.format = photo.format
             self.exif = photo.exif
         self._thumb = None
+        self._lens: Any = None
         self._thumbs: LRU[Framing, Any] = LRU(4)
 
     # ------------------------------------------------------------------ geometry
@@ -108,9 +110,26 @@ class PhotoSession:
         """(width, height) of the full-resolution photo as decoded (before framing)."""
         return self.full_size[1], self.full_size[0]
 
+    def prepare(self, settings: Mapping[str, Any] | None) -> tuple[dict[str, Any], Framing | None, str]:
+        """(``settings`` with the lens vignetting gains filled in, how they frame this photo
+        — lens distortion, crop, straighten, turns, flip — or None, the lens status line)."""
+        if not settings:
+            return {}, None, ""
+        if self._lens is None:
+            from .lens import lens_info
+            self._lens = lens_info(self.exif)
+        from .lens import prepare
+        return prepare(settings, self._lens, self.full_size[1], self.full_size[0])
+
     def framing(self, settings: Mapping[str, Any] | None) -> Framing | None:
-        """How ``settings`` frame this photo (crop, straighten, turns, flip), or None."""
-        return framing_of(settings, self.full_size[1], self.full_size[0]) if settings else None
+        """How ``settings`` frame this photo (lens distortion, crop, straighten, turns,
+        flip), or None."""
+        return self.prepare(settings)[1]
+
+    def lens_status(self, settings: Mapping[str, Any] | None) -> str:
+        """What the lens corrections of ``settings`` found ('' when they are off): the
+        profile used, or that there is none and only the manual sliders act."""
+        return self.prepare(settings)[2]
 
     def framed_size(self, settings: Mapping[str, Any] | None) -> tuple[int, int]:
         """(width, height) of the framed full-resolution photo: what the viewer shows and an
@@ -151,9 +170,8 @@ class PhotoSession:
         """The unedited render (identity settings, the same path as every preview) of the
         proxy, framed as ``settings`` frame it (before and after show the same framing):
         uint8 ``h×w×3`` sRGB."""
-        f = self.framing(settings)
-        frame = {} if f is None else {k: settings[k] for k in GEOMETRY_PARAMS if k in settings}
-        return self.render_preview(frame, max_side)
+        _, f, _ = self.prepare(settings)
+        return self._render_preview({}, f, max_side)
 
     def render_preview(self, settings: Mapping[str, Any], max_side: int, *, coarse: bool = False,
                        lut_size: int | None = None, on_band: Callable[[int, np.ndarray], None] | None = None, band: int = 256,
@@ -165,17 +183,23 @@ class PhotoSession:
         enhancer's cached 65³ plan — the export's — in horizontal bands of ``band`` rows;
         ``on_band(y, rows)`` receives each as it is done. ``should_cancel`` is polled
         between bands (and tiles) and raises :class:`~kolors.engine.render.Cancelled`."""
-        f = self.framing(settings)
+        settings, f, _ = self.prepare(settings)
+        return self._render_preview(settings, f, max_side, coarse=coarse, lut_size=lut_size, on_band=on_band,
+                                    band=band, should_cancel=should_cancel)
+
+    def _render_preview(self, settings: Mapping[str, Any], f: Framing | None, max_side: int, *, coarse=False,
+                        lut_size=None, on_band=None, band=256, should_cancel=None) -> np.ndarray:
+        """:meth:`render_preview` of prepared settings with framing ``f``."""
         arr, s = self.proxy(max(64, max_side // 2) if coarse else max_side, f)
         full = self._framed_hw(f)
         if coarse:
             lut_size = COARSE_LUT
         if lut_size is not None:     # a small table of its own, not the export's cached plan
             if registry.needs_photo_stats(settings):
-                settings = registry.fill_photo_stats(settings, self.thumb(settings))
+                settings = registry.fill_photo_stats(settings, self._thumb_framed(f))
             plan = Plan(dict(settings), source_max=self._source_max(arr), lut_size=int(lut_size))
         else:
-            plan = self.enhancer.plan(settings, self._source_max(arr), lambda: self.thumb(settings))
+            plan = self.enhancer.plan(settings, self._source_max(arr), lambda: self._thumb_framed(f))
         if lut_size is not None or on_band is None:
             return render_array(arr, plan, np.uint8, self._opts(s, should_cancel, full_size=full))
         h = arr.shape[0]
@@ -226,9 +250,9 @@ class PhotoSession:
         """Render ``rect`` = (x, y, w, h) of the full-resolution (framed) photo (uint8),
         exactly as that part of a full-resolution export (spatial operations see their halo)."""
         src = self.full_source()
-        plan = self.enhancer.plan(settings, self._source_max(self.source), lambda: self.thumb(settings))
+        settings, f, _ = self.prepare(settings)
+        plan = self.enhancer.plan(settings, self._source_max(self.source), lambda: self._thumb_framed(f))
         x, y, w, h = rect
-        f = self.framing(settings)
         if f is None:
             return self._render_crop(src, plan, 1.0, x, y, x + w, y + h, should_cancel)
         # frame only the rectangle and the halo around it (clipped to the framed photo)
@@ -245,7 +269,9 @@ class PhotoSession:
     def thumb(self, settings: Mapping[str, Any] | None = None):
         """(1,3,h,w) linear thumbnail the tasks look at (as ``kolors enhance`` takes it), of
         the photo as ``settings`` frame it."""
-        f = self.framing(settings)
+        return self._thumb_framed(self.framing(settings))
+
+    def _thumb_framed(self, f: Framing | None):
         with self._lock:
             if f is None:
                 if self._thumb is None:

@@ -12,6 +12,7 @@ spatial operation between them splits the bake (see :mod:`kolors.core.pipeline`)
 #: the pipeline order, first to last
 PIPELINE: tuple[str, ...] = (
     "geometry",            # framing: rotate, flip, straighten, crop (the engine resamples first)
+    "lens_correction",     # lens: vignetting (distortion and CA: the framing step) (spatial)
     "gains",               # task: per-channel white-balance gains (classical auto WB)
     "channel_levels",      # task: per-channel black/white/gamma (classical auto levels)
     "color_transfer",      # task: Reinhard colour transfer (style transfer)
