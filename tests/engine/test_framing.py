@@ -60,3 +60,27 @@ def test_tiles_and_previews_agree_with_the_full_frame(photo):
     prev = frame_array(proxy, f, scale=0.5, src_scale=0.5)
     small = cv2.resize(full, (prev.shape[1], prev.shape[0]), interpolation=cv2.INTER_AREA)
     assert np.abs(prev.astype(float) - small).mean() < 3.0
+
+
+def test_lateral_chromatic_aberration_realigns_the_channels():
+    """A lens warp whose red channel is displaced 1.5 px outwards and blue 1.5 px inwards
+    (transverse CA) puts each channel's edge back on the green one."""
+    from kolors.core.geometry import LensWarp
+    W, H, step = 200, 120, (8.0, 8.0)
+    gy, gx = np.mgrid[0:H // 8, 0:W // 8].astype(np.float64)
+    nodes = np.stack([(gx + 0.5) * 8 - 0.5, (gy + 0.5) * 8 - 0.5], -1)
+    c = np.array([(W - 1) / 2, (H - 1) / 2])
+    grid = np.stack([nodes + 1.5 * (nodes - c) / 100, nodes, nodes - 1.5 * (nodes - c) / 100], 2)
+    warp = LensWarp("tca-test", W, H, grid=grid, step=step)
+    assert warp.has_tca
+    # a photo as that lens draws a vertical edge at x = 150: red further out, blue further in
+    xx = np.arange(W, dtype=np.float64)[None, :].repeat(H, 0)
+    shift = (xx - c[0]) / 100
+    img = np.stack([1 / (1 + np.exp(-(xx - 150 - 1.5 * shift * (k - 1) * -1) / 0.7)) for k in (0, 1, 2)], -1)
+    img = img.astype(np.float32)
+    out = frame_array(img, framing_of({}, W, H, warp))
+    row = out[60, 130:170]
+    cross = [130 + float(np.interp(0.5, row[:, k], np.arange(40))) for k in range(3)]
+    before = [130 + float(np.interp(0.5, img[60, 130:170, k], np.arange(40))) for k in range(3)]
+    assert abs(before[0] - before[2]) > 1.0
+    assert abs(cross[0] - cross[1]) < 0.15 and abs(cross[2] - cross[1]) < 0.15, cross
