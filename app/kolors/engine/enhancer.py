@@ -260,7 +260,8 @@ class Enhancer:
     def export_graded(self, src: str | Path, dst: str | Path, settings: Mapping[str, Any], *, quality: int = 95,
                       bits: int | None = None, long_side: int | None = None, raw_options: Any = None,
                       source: Any = None, on_progress: Callable[[float], None] | None = None,
-                      should_cancel: Callable[[], bool] | None = None, thumb: torch.Tensor | None = None) -> Path:
+                      should_cancel: Callable[[], bool] | None = None, thumb: torch.Tensor | None = None,
+                      output_sharpening: float = 0.0) -> Path:
         """Render ``src`` with resolved ``settings`` (e.g. a sidecar's) and write ``dst``
         atomically: what :meth:`enhance_file` does once it has chosen the settings, and what
         the desktop app's export runs. ``long_side`` scales the output down (area
@@ -268,7 +269,9 @@ class Enhancer:
         (crop, straighten, turns, flip) is applied first. ``source``: the already
         decoded :class:`~kolors.io.images.Photo` or RAW, else ``src`` is read. ``thumb``:
         the photo's linear thumbnail for photo-level statistics (the desktop app passes the
-        one its previews use, so the export matches them), else made from the source."""
+        one its previews use, so the export matches them), else made from the source.
+        ``output_sharpening`` (0–2): sharpening for the size written (the ``output_sharpen``
+        operation, radius in output pixels), 0 = none."""
         import cv2
 
         from ..io.images import read_image, write_image
@@ -280,6 +283,8 @@ class Enhancer:
         out_dtype = output_dtype(default_dtype, bits, Path(dst))
         H, W = source.height, source.width
         data = source.data
+        if output_sharpening:
+            settings = {**settings, **registry.validate_settings({"output_sharpening": output_sharpening})}
         # lens distortion, crop, straighten, turns, flip: one resampling, first of all
         settings, fr, status = prepare_lens(settings, lens_info(source.exif), W, H)
         if status.startswith("no lens profile") or "unknown" in status:

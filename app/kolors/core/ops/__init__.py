@@ -38,4 +38,5 @@ PIPELINE: tuple[str, ...] = (
     "region_boost",        # industrial: chroma inside regions of interest (spatial)
     "lut_file",            # look: a .cube LUT from a file
     "vignette",            # effects: radial gain (spatial)
+    "output_sharpen",      # export: sharpening for the size written (hidden; spatial)
 )

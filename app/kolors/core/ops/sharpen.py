@@ -63,24 +63,32 @@ class Sharpen(Op):
     def process(self, img: torch.Tensor, p, ctx) -> torch.Tensor:
         if self.is_identity(p):
             return img
-        x = img.float()
-        v = log2_luma(x, FLOOR)
         sigma, sigma_m = self._sigmas(p, ctx)
-        d = v - gauss_blur(v, sigma)
-        lim = halo_limit(float(p["sharpen_detail"]))
-        d = lim * torch.tanh(d / lim)
-        m = float(p["sharpen_masking"])
-        if m > 0:
-            vs = gauss_blur(v, sigma_m)
-            gy = torch.zeros_like(vs)
-            gx = torch.zeros_like(vs)
-            gy[..., 1:-1, :] = 0.5 * (vs[..., 2:, :] - vs[..., :-2, :])
-            gx[..., :, 1:-1] = 0.5 * (vs[..., :, 2:] - vs[..., :, :-2])
-            g = torch.sqrt(gx * gx + gy * gy) / max(ctx.scale, 1e-6)      # stops per full-res pixel
-            t = GRAD_SCALE * m
-            w = ((g - 0.5 * t) / t).clamp(0.0, 1.0)
-            d = d * (w * w * (3 - 2 * w))                                  # smoothstep
-        return apply_log_gain(x, float(p["sharpen_amount"]) * d).to(img.dtype)
+        return unsharp(img, float(p["sharpen_amount"]), sigma, halo_limit(float(p["sharpen_detail"])),
+                       float(p["sharpen_masking"]), sigma_m, ctx.scale)
+
+
+def unsharp(img: torch.Tensor, amount: float, sigma: float, limit: float, masking: float = 0.0,
+            sigma_m: float = 0.5, scale: float = 1.0) -> torch.Tensor:
+    """The unsharp mask of log2 luminance shared by capture and output sharpening: img
+    (B,3,H,W) linear, ``sigma`` and ``sigma_m`` (the edge mask's smoothing) in pixels of
+    ``img``, ``limit`` the halo limit in stops, ``masking`` 0–1, ``scale`` the render scale
+    (gradients are measured per full-resolution pixel). Same shape, dtype and space out."""
+    x = img.float()
+    v = log2_luma(x, FLOOR)
+    d = v - gauss_blur(v, sigma)
+    d = limit * torch.tanh(d / limit)
+    if masking > 0:
+        vs = gauss_blur(v, sigma_m)
+        gy = torch.zeros_like(vs)
+        gx = torch.zeros_like(vs)
+        gy[..., 1:-1, :] = 0.5 * (vs[..., 2:, :] - vs[..., :-2, :])
+        gx[..., :, 1:-1] = 0.5 * (vs[..., :, 2:] - vs[..., :, :-2])
+        g = torch.sqrt(gx * gx + gy * gy) / max(scale, 1e-6)          # stops per full-res pixel
+        t = GRAD_SCALE * masking
+        w = ((g - 0.5 * t) / t).clamp(0.0, 1.0)
+        d = d * (w * w * (3 - 2 * w))                                  # smoothstep
+    return apply_log_gain(x, amount * d).to(img.dtype)
 
 
 def halo_limit(detail: float) -> float:
