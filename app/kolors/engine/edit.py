@@ -25,13 +25,17 @@ from typing import Any, Mapping
 from ..core import registry
 from . import tasks as T
 
-__all__ = ["Edit", "LoadedEdit", "load_edit", "save_edit"]
+__all__ = ["Edit", "LoadedEdit", "load_edit", "save_edit", "photo_defaults"]
 
 
 @dataclass
 class Edit:
-    """The edit of one photo. ``settings()`` merges preset < task result (blended by
-    ``intensity``) < ``params`` into one validated settings dict (what is rendered)."""
+    """The edit of one photo. ``settings()`` merges the photo's defaults < preset < task
+    result (blended by ``intensity``) < ``params`` into one validated settings dict (what is
+    rendered). ``defaults`` are starting values the photo itself suggested when it was first
+    opened (a RAW's luminance noise reduction from its ISO,
+    :meth:`~kolors.engine.session.PhotoSession.photo_defaults`); they are saved with the
+    edit, so a later change of that rule does not change an edited photo."""
 
     preset: str | None = None
     task: str | None = None
@@ -41,9 +45,10 @@ class Edit:
     reference: str | None = None
     #: videos: smoothing of the per-frame learned parameters over time (0–5)
     temporal_smooth: float = 0.0
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     def settings(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = dict(self.defaults)
         if self.preset:
             from ..io.presets import get_preset
             out.update(get_preset(self.preset).settings)
@@ -64,7 +69,8 @@ class Edit:
                 "task_result": registry.settings_to_json(self.task_result),
                 "params": registry.settings_to_json(self.params), "reference": self.reference,
                 "temporal_smooth": float(self.temporal_smooth),
-                "ops": registry.op_versions(self.task_result, self.params)}
+                "defaults": registry.settings_to_json(self.defaults),
+                "ops": registry.op_versions(self.task_result, self.params, self.defaults)}
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> "Edit":
@@ -90,15 +96,17 @@ class Edit:
             raise ValueError(f"temporal_smooth must be within [0, 5], got {ts!r}")
         versions = d.get("ops")
         task_result, params = d.get("task_result") or {}, d.get("params") or {}
-        for what, v in (("task_result", task_result), ("params", params)):
+        defaults = d.get("defaults") or {}
+        for what, v in (("task_result", task_result), ("params", params), ("defaults", defaults)):
             if not isinstance(v, Mapping):
                 raise ValueError(f"{what} must be an object of parameter values")
         task_result = registry.upgrade_settings(task_result, versions)
         params = registry.upgrade_settings(params, versions)
+        defaults = registry.upgrade_settings(defaults, versions)
         return cls(preset=preset, task=task, intensity=float(intensity), temporal_smooth=float(ts),
                    task_result=registry.validate_settings(task_result, allow_hidden=True),
                    params=registry.validate_settings(params, allow_hidden=False),
-                   reference=ref)
+                   reference=ref, defaults=registry.validate_settings(defaults, allow_hidden=False))
 
 
 @dataclass
@@ -138,3 +146,11 @@ def save_edit(photo: str | Path, edit: Edit, size: tuple[int, int] | None = None
     if size is not None:
         source["size"] = [int(size[0]), int(size[1])]
     return write_sidecar(photo, edit.to_json(), source)
+
+
+def photo_defaults(raw_metadata: Any) -> dict[str, Any]:
+    """The starting values a photo with this RAW metadata (a :class:`RawMetadata`, or None
+    for other photos) suggests: ``{'luma_denoise': s}`` above ISO 200, else {}."""
+    from ..core.ops.luma_denoise import default_for_iso
+    s = default_for_iso(getattr(raw_metadata, "iso", None)) if raw_metadata is not None else 0.0
+    return {"luma_denoise": s} if s > 0 else {}

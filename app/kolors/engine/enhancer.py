@@ -254,6 +254,9 @@ class Enhancer:
             else:
                 lin = _raw_thumb(source) if raw else thumb_linear(source.data)
         settings = self.resolve_settings(lin, task, intensity, ref_lin, preset, params)
+        if raw:      # the photo's own starting values (a RAW's noise reduction from its ISO) go under the edit
+            from .edit import photo_defaults
+            settings = {**photo_defaults(source.metadata), **settings}
         return self.export_graded(src, dst, settings, quality=quality, bits=bits, on_progress=on_progress,
                                   should_cancel=should_cancel, source=source)
 

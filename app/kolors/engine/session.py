@@ -32,7 +32,7 @@ from ..core import registry
 from ..core.lru import LRU
 from ..core.pipeline import Plan
 from . import tasks as T
-from .edit import Edit
+from .edit import Edit, photo_defaults
 from ..core.geometry import Framing
 from .framing import frame_array
 from .render import RenderOptions, render_array, thumb_linear
@@ -130,6 +130,12 @@ class PhotoSession:
         """What the lens corrections of ``settings`` found ('' when they are off): the
         profile used, or that there is none and only the manual sliders act."""
         return self.prepare(settings)[2]
+
+    def photo_defaults(self) -> dict[str, Any]:
+        """Starting values this photo suggests for an edit (the desktop app puts them in a
+        new :class:`Edit`'s ``defaults``): a RAW's luminance noise reduction from its ISO
+        (:func:`kolors.core.ops.luma_denoise.default_for_iso`); {} when there are none."""
+        return photo_defaults(self._raw.metadata if self.is_raw else None)
 
     def framed_size(self, settings: Mapping[str, Any] | None) -> tuple[int, int]:
         """(width, height) of the framed full-resolution photo: what the viewer shows and an
