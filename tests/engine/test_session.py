@@ -187,3 +187,16 @@ def test_raw_thumbnail_without_embedded_preview_is_developed(tmp_path, monkeypat
     assert t.shape == (64, 96, 3) and len(calls) == 1
     want = cv2.resize(rgb, (96, 64), interpolation=cv2.INTER_AREA)
     assert float(np.abs(t.astype(int) - want).mean()) < 8.0   # the same photo (development ≠ sRGB file)
+
+
+def test_clipping_overlay():
+    from kolors.core.scopes import CLIP_HIGH, CLIP_LOW, clipping_overlay
+    img = np.full((4, 6, 3), 128, np.uint8)
+    img[0, 0] = (255, 10, 10)          # a highlight clipped in red
+    img[1, 1] = (0, 0, 0)              # crushed shadow
+    img[2, 2] = (255, 0, 128)          # both: counts as a highlight
+    out, share = clipping_overlay(img)
+    assert tuple(out[0, 0]) == CLIP_HIGH and tuple(out[2, 2]) == CLIP_HIGH and tuple(out[1, 1]) == CLIP_LOW
+    assert (out[3] == 128).all() and share == {"highlights": 2 / 24, "shadows": 1 / 24}
+    with pytest.raises(ValueError):
+        clipping_overlay(img.astype(np.float32))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Scopes", "compute_scopes", "luma"]
+__all__ = ["Scopes", "compute_scopes", "luma", "clipping_overlay", "CLIP_HIGH", "CLIP_LOW"]
 
 _KR, _KB = 0.2126, 0.0722
 _KG = 1.0 - _KR - _KB
@@ -62,3 +62,23 @@ def compute_scopes(rgb: np.ndarray, columns: int = 256, levels: int = 128, vsize
     iy = np.clip(((cr + 0.5) * vsize).astype(np.int64), 0, vsize - 1)
     vs = np.bincount((iy * vsize + ix).ravel(), minlength=vsize * vsize).reshape(vsize, vsize)
     return Scopes(hist, wf, vs)
+
+
+#: clipping warning colours (RGB): highlights as Lightroom shows them (red), shadows (blue)
+CLIP_HIGH, CLIP_LOW = (255, 40, 40), (40, 90, 255)
+
+
+def clipping_overlay(rgb: np.ndarray, high: int = 254, low: int = 1) -> tuple[np.ndarray, dict[str, float]]:
+    """The clipping warning of a displayed ``H×W×3`` uint8 image: a copy where every pixel
+    with a channel at or above ``high`` is painted :data:`CLIP_HIGH` and every pixel with a
+    channel at or below ``low`` (and none clipped high) :data:`CLIP_LOW`, and the shares of
+    pixels clipped ``{'highlights': f, 'shadows': f}`` (0–1)."""
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected an H×W×3 uint8 image, got {rgb.dtype} {rgb.shape}")
+    hi = (rgb >= high).any(2)
+    lo = (rgb <= low).any(2) & ~hi
+    out = rgb.copy()
+    out[hi] = CLIP_HIGH
+    out[lo] = CLIP_LOW
+    n = max(1, hi.size)
+    return out, {"highlights": float(hi.sum()) / n, "shadows": float(lo.sum()) / n}
