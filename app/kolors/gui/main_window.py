@@ -28,7 +28,7 @@ from .controls import ControlsPanel
 from .export_dialog import ExportOptions
 from .exports import ExportController
 from .filmstrip import Filmstrip
-from .history import MERGE_WINDOW_S, EditCommand  # noqa: F401 - MERGE_WINDOW_S: kept importable from here
+from .history import EditCommand
 from .jobs import JobLog
 from .presets_browser import PresetBrowser
 from .scopes import ScopesPanel
