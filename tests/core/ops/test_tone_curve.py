@@ -76,3 +76,23 @@ def test_values_above_white_follow_the_slope_at_one():
     # a curve whose last point is below x = 1 is flat there (Lightroom), values above stay finite
     flat = eval_curve(torch.tensor([0.95, 1.0, 7.0]), [[0, 0], [0.9, 1.0]])
     assert torch.allclose(flat, torch.ones(3))
+
+
+def test_per_channel_curves():
+    """tone_curve_red lifts only red (the RGB curve is the identity here), and the channel
+    curves come after the RGB curve."""
+    import torch
+    from kolors.core import registry
+    from kolors.core.color import linear_to_srgb, srgb_to_linear
+    from kolors.core.params import RenderContext
+    op = registry.get_op("tone_curve")
+    p = {k: prm.default for k, prm in op.params.items()}
+    x = srgb_to_linear(torch.full((1, 3, 2, 2), 0.5))
+    lift = [[0.0, 0.0], [0.5, 0.7], [1.0, 1.0]]
+    out = linear_to_srgb(op.process(x, {**p, "tone_curve_red": lift}, RenderContext()))
+    assert torch.allclose(out[:, 0], torch.tensor(0.7), atol=1e-5)
+    assert torch.allclose(out[:, 1:], torch.tensor(0.5), atol=1e-5)
+    both = linear_to_srgb(op.process(x, {**p, "tone_curve": [[0, 0], [0.5, 0.25], [1, 1]],
+                                         "tone_curve_blue": [[0, 0], [0.25, 0.5], [1, 1]]}, RenderContext()))
+    assert torch.allclose(both[:, 2], torch.tensor(0.5), atol=1e-5)      # 0.5 -> 0.25 (RGB) -> 0.5 (blue)
+    assert torch.allclose(both[:, 0], torch.tensor(0.25), atol=1e-5)

@@ -65,17 +65,28 @@ def eval_curve(e: torch.Tensor, points) -> torch.Tensor:
 
 @register_op(group="tone")
 class ToneCurve(Op):
-    """Point tone curve. img: (B,3,H,W) linear sRGB, any range; output the same.
+    """Point tone curves. img: (B,3,H,W) linear sRGB, any range; output the same.
     ``tone_curve``: control points [[x, y], ...] in sRGB-encoded [0, 1]; the same curve is
     applied to R, G and B (like Lightroom's RGB point curve, so it changes saturation with
-    contrast). Monotone cubic (PCHIP) between points; values beyond white follow the
-    curve's slope at 1."""
+    contrast); then ``tone_curve_red``/``_green``/``_blue`` each to its own channel (the
+    per-channel point curves). Monotone cubic (PCHIP) between points; values beyond white
+    follow the curve's slope at 1."""
 
     version = 1
     pointwise = True
     label = "Tone curve"
     tone_curve = Curve(label="Tone curve", help="points [[x, y], ...] in sRGB-encoded [0, 1]")
+    tone_curve_red = Curve(label="Red curve", help="points [[x, y], ...] for the red channel")
+    tone_curve_green = Curve(label="Green curve", help="points [[x, y], ...] for the green channel")
+    tone_curve_blue = Curve(label="Blue curve", help="points [[x, y], ...] for the blue channel")
 
     def process(self, img: torch.Tensor, p, ctx) -> torch.Tensor:
         e = linear_to_srgb(img.float())
-        return srgb_to_linear(eval_curve(e, p["tone_curve"])).to(img.dtype)
+        if not self.params["tone_curve"].is_default(p["tone_curve"]):
+            e = eval_curve(e, p["tone_curve"])
+        ident = self.params["tone_curve"].default
+        chans = [p.get(k, ident) for k in ("tone_curve_red", "tone_curve_green", "tone_curve_blue")]
+        if any(not self.params["tone_curve"].is_default(c) for c in chans):
+            e = torch.cat([eval_curve(e[:, i:i + 1], c) if not self.params["tone_curve"].is_default(c)
+                           else e[:, i:i + 1] for i, c in enumerate(chans)], 1)
+        return srgb_to_linear(e).to(img.dtype)
