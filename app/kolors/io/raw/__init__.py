@@ -73,9 +73,9 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from ..core.colorimetry import BRADFORD, REFERENCE, XYZ_TO_RGB, cct_tint_to_xy, xy_to_cct_tint, xy_to_xyz
-from ..errors import InputError, UnsupportedFormat
-from .images import MAX_PIXELS, RAW_SUFFIXES, _exif_fields, _sniff
+from ...core.colorimetry import BRADFORD, REFERENCE, XYZ_TO_RGB, cct_tint_to_xy, xy_to_cct_tint, xy_to_xyz
+from ...errors import InputError, UnsupportedFormat
+from ..images import MAX_PIXELS, RAW_SUFFIXES, _exif_fields, _sniff
 
 __all__ = ["RawOptions", "RawMetadata", "RawPhoto", "read_raw", "raw_info", "extract_thumb", "is_raw",
            "wb_multipliers", "white_of_multipliers", "rebase_wb", "clear_cache", "cache_info",

@@ -57,8 +57,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageCms, TiffImagePlugin, TiffTags
 
-from ..errors import InputError, UnsupportedFormat
-from .atomic import atomic_write, check_not_protected
+from ...errors import InputError, UnsupportedFormat
+from ..atomic import atomic_write, check_not_protected
 
 __all__ = ["Photo", "read_image", "write_image", "image_info", "srgb_icc", "MAX_PIXELS",
            "READ_FORMATS", "WRITE_SUFFIXES", "RAW_SUFFIXES"]
@@ -278,7 +278,7 @@ def _float_to_srgb(icc: _Icc, x: np.ndarray) -> np.ndarray:
 
 def _lcms_grid(icc_bytes: bytes, path: Path):
     """LittleCMS transform sampled on an 86³ grid of exact 8-bit inputs, as a Lut3D."""
-    from ..core.lut import Lut3D, Shaper
+    from ...core.lut import Lut3D, Shaper
 
     n = 86  # 255 = 85 · 3: every node is an exact 8-bit code
     u = (np.arange(n) * 3).astype(np.uint8)
@@ -315,7 +315,7 @@ def _convert_hi(path: Path, icc_bytes: bytes, icc: _Icc, data: np.ndarray) -> np
         return data
     import torch
 
-    from ..core.lut import apply_lut
+    from ...core.lut import apply_lut
 
     warnings.warn(f"{path}: LUT-based ICC profile '{icc.description}' converted through an "
                   "8-bit LittleCMS grid (about 8-bit precision)", stacklevel=3)
