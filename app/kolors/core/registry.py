@@ -209,12 +209,18 @@ def settings_key(settings: Mapping[str, Any], extra: Any = None) -> str:
     """A stable hex digest of a settings dict (arrays rounded to 7 decimals, so the same
     edit read back from JSON gives the same key) plus ``extra`` (e.g. the source maximum):
     the one key of every cache of plans, renders and previews."""
-    def enc(v: Any) -> Any:
-        if isinstance(v, np.ndarray):
-            return np.asarray(v, np.float64).round(7).tolist()
-        return v
-    blob = json.dumps({k: enc(v) for k, v in sorted(settings.items())}, sort_keys=True, default=str)
-    return hashlib.sha1((blob + repr(extra)).encode()).hexdigest()
+    h = hashlib.sha1()
+    plain = {}
+    for k, v in sorted(settings.items()):
+        if isinstance(v, np.ndarray):    # bytes of the rounded values: ~100× faster than JSON of 18k floats
+            a = np.ascontiguousarray(np.asarray(v, np.float64).round(7))
+            h.update(f"{k}:{a.shape}:".encode())
+            h.update((a + 0.0).tobytes())  # + 0.0: -0.0 and 0.0 hash alike
+        else:
+            plain[k] = v
+    h.update(json.dumps(plain, sort_keys=True, default=str).encode())
+    h.update(repr(extra).encode())
+    return h.hexdigest()
 
 
 def op_versions(*settings: Mapping[str, Any]) -> dict[str, int]:

@@ -74,7 +74,7 @@ class PhotoSession:
         self._lock = threading.RLock()
         self._proxies: LRU[int, tuple[np.ndarray, float]] = LRU(4)
         self._full_raw: Any = None
-        self._ref_thumbs: dict[str, Any] = {}
+        self._ref_thumbs: LRU[str, Any] = LRU(4)
         self.exif: bytes | None = None
         if array is not None:                                  # e.g. a video frame
             self.source = np.ascontiguousarray(array)
@@ -286,10 +286,8 @@ class PhotoSession:
             return self._thumbs.get_or_create(f, lambda: thumb_linear(self.proxy(1024, f)[0], linear=self.linear))
 
     def _reference_thumb(self, reference: str):
-        if reference not in self._ref_thumbs:
-            from .enhancer import _reference_thumb
-            self._ref_thumbs[reference] = _reference_thumb(reference)
-        return self._ref_thumbs[reference]
+        from .enhancer import _reference_thumb
+        return self._ref_thumbs.get_or_create(reference, lambda: _reference_thumb(reference))
 
     def analyse(self, task: str, reference: str | None = None,
                 settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -351,12 +349,15 @@ class PhotoSession:
     # ------------------------------------------------------------------ export
     def export(self, dst: str | Path, settings: Mapping[str, Any], *, quality: int = 95, bits: int | None = None,
                long_side: int | None = None, on_progress: Callable[[float], None] | None = None,
-               should_cancel: Callable[[], bool] | None = None) -> Path:
+               should_cancel: Callable[[], bool] | None = None, output_sharpening: float = 0.0) -> Path:
         """Write the full-resolution (or ``long_side``) render to ``dst`` atomically; the
-        same code as ``kolors enhance`` (:meth:`Enhancer.export_graded`)."""
+        same code as ``kolors enhance`` (:meth:`Enhancer.export_graded`), with the
+        thumbnail of the framed photo the previews use (photo-level statistics) and
+        ``output_sharpening`` (0–2) for the size written."""
         return self.enhancer.export_graded(self.path, dst, settings, quality=quality, bits=bits,
                                            long_side=long_side, on_progress=on_progress,
-                                           should_cancel=should_cancel, thumb=self.thumb())
+                                           should_cancel=should_cancel, thumb=self.thumb(settings),
+                                           output_sharpening=output_sharpening)
 
 
 def _op_of(param: str) -> str:

@@ -74,6 +74,7 @@ class VideoSession(PhotoSession):
             self.full_size = (rgb.shape[0], rgb.shape[1])
             self._proxies.clear()
             self._thumb = None
+            self._thumbs.clear()
             self.time = ft
         return ft
 
