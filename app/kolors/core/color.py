@@ -18,7 +18,7 @@ import math
 import numpy as np
 import torch
 
-from .colorimetry import D65_XYZ, LUMA, RGB_TO_XYZ, XYZ_TO_RGB
+from .colorimetry import D65_XYZ, LUMA, RGB_TO_XYZ, XYZ_TO_RGB, linear_to_srgb, srgb_to_linear
 
 __all__ = [
     "srgb_to_linear", "linear_to_srgb", "rgb_to_xyz", "xyz_to_rgb", "xyz_to_lab",
@@ -43,33 +43,6 @@ def _mat(m: np.ndarray, x: torch.Tensor, dim: int) -> torch.Tensor:
     t = torch.as_tensor(m, dtype=x.dtype, device=x.device)
     xm = x.movedim(dim, -1)
     return (xm @ t.T).movedim(-1, dim)
-
-
-def srgb_to_linear(x):
-    """sRGB-encoded values (nominally [0, 1]) → linear light. Odd-symmetric below 0,
-    the power law continues above 1. Takes a torch tensor or a numpy array and returns the
-    same kind, shape and floating dtype: the one sRGB decode of Kolors."""
-    if isinstance(x, torch.Tensor):
-        a = x.abs()
-        lin = torch.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
-        return torch.copysign(lin, x)
-    x = np.asarray(x)
-    a = np.abs(x)
-    lin = np.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
-    return np.copysign(lin, x).astype(np.result_type(x.dtype, np.float32), copy=False)
-
-
-def linear_to_srgb(x):
-    """Linear light → sRGB encoding (inverse of :func:`srgb_to_linear`); torch tensor or
-    numpy array in, the same kind out: the one sRGB encode of Kolors."""
-    if isinstance(x, torch.Tensor):
-        a = x.abs()
-        enc = torch.where(a <= 0.0031308, a * 12.92, 1.055 * a.clamp_min(1e-30) ** (1 / 2.4) - 0.055)
-        return torch.copysign(enc, x)
-    x = np.asarray(x)
-    a = np.abs(x)
-    enc = np.where(a <= 0.0031308, a * 12.92, 1.055 * np.power(a, 1 / 2.4) - 0.055)
-    return np.copysign(enc, x).astype(np.result_type(x.dtype, np.float32), copy=False)
 
 
 def rgb_to_xyz(rgb: torch.Tensor, dim: int = -3) -> torch.Tensor:

@@ -19,9 +19,46 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = ["RGB_TO_XYZ", "XYZ_TO_RGB", "D65_XYZ", "LUMA", "REFERENCE", "TINT_SCALE", "CCT_RANGE", "BRADFORD",
-           "xy_to_xyz", "cct_tint_to_xy", "xy_to_cct_tint", "bradford_cat"]
+           "xy_to_xyz", "cct_tint_to_xy", "xy_to_cct_tint", "bradford_cat", "srgb_to_linear", "linear_to_srgb"]
 
 _D65_XY = (0.3127, 0.3290)
+
+
+def _xp(x):
+    """The array module of ``x``: torch for a tensor (without importing torch here), else numpy."""
+    if type(x).__module__.startswith("torch"):
+        import torch
+        return torch
+    return np
+
+
+def srgb_to_linear(x):
+    """The sRGB transfer function, decoding: encoded values (nominally [0, 1]) → linear light,
+    odd-symmetric below 0, the power law continuing above 1. A torch tensor or a numpy array
+    in, the same kind out (numpy: float32 for float32 and integer input, float64 for
+    float64). The one sRGB decode of Kolors; importing it never imports torch."""
+    xp = _xp(x)
+    if xp is np:
+        x = np.asarray(x)
+        x = x.astype(np.result_type(x.dtype, np.float32), copy=False)
+    a = xp.abs(x)
+    lin = xp.where(a <= 0.04045, a / 12.92, ((a + 0.055) / 1.055) ** 2.4)
+    return xp.copysign(lin, x)
+
+
+def linear_to_srgb(x):
+    """The sRGB transfer function, encoding (the inverse of :func:`srgb_to_linear`), for
+    torch tensors and numpy arrays alike."""
+    xp = _xp(x)
+    if xp is np:
+        x = np.asarray(x)
+        x = x.astype(np.result_type(x.dtype, np.float32), copy=False)
+        pos = np.maximum(np.abs(x), 1e-30)
+    else:
+        pos = x.abs().clamp_min(1e-30)          # a finite gradient of the power at 0
+    a = xp.abs(x)
+    enc = xp.where(a <= 0.0031308, a * 12.92, 1.055 * pos ** (1 / 2.4) - 0.055)
+    return xp.copysign(enc, x)
 
 
 def xy_to_xyz(x: float, y: float) -> np.ndarray:

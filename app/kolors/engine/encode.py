@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core.colorimetry import linear_to_srgb
 from ..core.lru import LRU
 
 __all__ = ["lookup", "srgb_encode", "raw_identity_table", "u16_to_u8_table", "encode_raw_neutral",
@@ -32,8 +33,7 @@ def lookup(src: np.ndarray, table: np.ndarray) -> np.ndarray:
 
 def srgb_encode(v: np.ndarray) -> np.ndarray:
     """The sRGB transfer function of linear values (clipped to [0, 1]), float64."""
-    v = np.clip(v, 0.0, 1.0)
-    return np.where(v <= 0.0031308, v * 12.92, 1.055 * np.power(v, 1 / 2.4) - 0.055)
+    return linear_to_srgb(np.clip(np.asarray(v, np.float64), 0.0, 1.0))
 
 
 #: the encode tables: one per RAW headroom (scale) over a batch, and the 16 → 8-bit one
