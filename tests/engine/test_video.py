@@ -252,3 +252,24 @@ def test_live_drops_frames_instead_of_blocking(clip):
     st = run_live(str(clip), pipe, on_frame=lambda rgb, f: got.append(f.index), pace=True)
     assert st.read == 10 and st.dropped > 0 and st.graded + st.dropped == st.read
     assert got == sorted(got) and len(got) == st.graded
+
+
+def test_video_honours_the_framing(clip, tmp_path):
+    """A crop and a quarter turn in the parameters: every graded frame is the framed frame
+    (even sizes for the 4:2:0 codecs), equal to Enhancer.enhance of the decoded frame with the
+    same parameters; tasks see the framed frame."""
+    enh = Enhancer("classic")
+    params = {"crop": [0.1, 0.0, 0.9, 0.75], "rotate": "90", "contrast": 0.3}
+    pipe = enh.create_video_pipeline(output_res=None).set_params(**params)
+    assert pipe.output_size(96, 64) == (50, 72)          # turned: 64×96, crop 0.8×0.75 = 51×72 → even
+    dst = tmp_path / "framed.mkv"
+    st = transcode(clip, dst, pipe, codec="ffv1")
+    info = probe(dst)
+    assert (info.width, info.height) == (50, 72)
+    src_frames, _ = decoded(clip)
+    out_frames, _ = decoded(dst)
+    assert st.frames == len(out_frames) == len(src_frames)
+    for s, o in zip(src_frames, out_frames):
+        want = enh.enhance(np.ascontiguousarray(s[..., ::-1]), **params)[..., ::-1]
+        assert o.shape == (info.height, info.width, 3)
+        assert np.array_equal(o, want[:o.shape[0], :o.shape[1]])

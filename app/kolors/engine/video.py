@@ -55,6 +55,9 @@ from ..core.pipeline import Plan
 # kolors.errors, also importable from here for API users
 from ..errors import Cancelled, InputError
 from . import tasks as T
+from .framing import frame_array
+from .lens import lens_info
+from .lens import prepare as prepare_lens
 from .render import RenderOptions, render_array, thumb_linear
 
 log = logging.getLogger("kolors.video")
@@ -156,6 +159,7 @@ class VideoPipeline:
         self._base: dict[str, Any] | None = None
         self._plans: LRU[str, _FramePlan] = LRU(4)
         self._stages: LRU[str, _ColourStage] = LRU(8)
+        self._framings: LRU[tuple, tuple] = LRU(4)
         self.lut_size = 33
         self.cache_hits = 0
         self.reset()
@@ -388,11 +392,44 @@ class VideoPipeline:
             plan.stages[0]._lut = colour.lut
         return _FramePlan(plan, colour)
 
+    def _frame(self, rgb: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+        """The frame framed as the preset and parameters ask (crop, straighten, turns,
+        flip, manual lens corrections: frames carry no EXIF, so no lens profile) and the
+        settings that framing adds (the lens vignetting gains); the frame as it is when
+        they ask for none."""
+        want = {**self._base_settings(), **self.params}
+        key = (rgb.shape[1], rgb.shape[0], registry.settings_key(want))
+        hit = self._framings.get(key)
+        if hit is None:
+            prepared, fr, _ = prepare_lens(want, lens_info(None), rgb.shape[1], rgb.shape[0])
+            extra = {k: prepared[k] for k in ("lens_vignette_gain",) if k in prepared}
+            hit = self._framings.put(key, (fr, extra))
+        fr, extra = hit
+        if fr is None:
+            return rgb, extra
+        out = frame_array(rgb, fr)
+        # even sizes (4:2:0 codecs): a framed frame loses its last odd row/column
+        return np.ascontiguousarray(out[: out.shape[0] & ~1 or 1, : out.shape[1] & ~1 or 1]), extra
+
+    def output_size(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) of the graded frames for input frames of this size."""
+        if self.output_res is not None:
+            return self.output_res
+        want = {**self._base_settings(), **self.params}
+        _, fr, _ = prepare_lens(want, lens_info(None), width, height)
+        if fr is None:
+            return width, height
+        w, h = fr.size
+        return (w & ~1 or 1), (h & ~1 or 1)
+
     def process_batch(self, rgbs: list[np.ndarray]) -> list[np.ndarray]:
         """Grade consecutive H×W×3 uint8 **RGB** frames (sRGB-encoded) in order; returns
-        graded RGB uint8 frames of ``output_res``."""
-        rgbs = [self._resize(_check_frame(r)) for r in rgbs]
-        return [self.apply(r, s) for r, s in zip(rgbs, self.settings_for(rgbs))]
+        graded RGB uint8 frames of ``output_res`` (the framed frame when ``output_res`` is
+        None). The framing of the preset and parameters comes first: tasks analyse the
+        framed frame."""
+        framed = [self._frame(_check_frame(r)) for r in rgbs]
+        rgbs = [self._resize(f) for f, _ in framed]
+        return [self.apply(r, {**s, **extra}) for r, s, (_, extra) in zip(rgbs, self.settings_for(rgbs), framed)]
 
     def process_rgb(self, rgb: np.ndarray) -> np.ndarray:
         """Grade the next H×W×3 uint8 RGB frame."""
@@ -558,7 +595,7 @@ def transcode(src: str | Path, dst: str | Path, pipeline: VideoPipeline, *, code
     from ..io.video import VideoReader, VideoWriter, probe
     info = probe(src)
     reader = VideoReader(src, threads=threads)
-    w, h = pipeline.output_res or (reader.width, reader.height)
+    w, h = pipeline.output_size(reader.width, reader.height)
     writer = None
     if write:
         try:
