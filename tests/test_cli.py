@@ -134,6 +134,26 @@ def test_presets_lut_info_params(tmp_path, sample_png):
     assert r.returncode == 0 and "768" in r.stdout
     r = kolors("params")
     assert r.returncode == 0 and "chroma_boost" in r.stdout and "wb_gains" not in r.stdout
+    # the operations in pipeline order, numbered, with their versions
+    from kolors.core.ops import PIPELINE
+    heads = [line for line in r.stdout.splitlines() if line[:3].strip().rstrip(".").isdigit()]
+    assert [h.split("(")[1].split(",")[0] for h in heads] == list(PIPELINE)
+    assert heads[0].startswith(" 1. ") and "version 1" in heads[0]
+
+
+def test_output_sharpening(sample_png, tmp_path, engine):
+    """--output-sharpening gives the engine's own file with that output sharpening; out of
+    range is one error line and no file."""
+    out = tmp_path / "s.png"
+    r = kolors("enhance", sample_png, "-o", out, "--device", "cpu", "--output-sharpening", "1.0", "--set", "contrast=0.1")
+    assert r.returncode == 0, r.stderr
+    ref = engine.export_graded(sample_png, tmp_path / "ref.png", {"contrast": 0.1}, output_sharpening=1.0)
+    plain = engine.export_graded(sample_png, tmp_path / "plain.png", {"contrast": 0.1})
+    got = np.asarray(Image.open(out))
+    assert np.array_equal(got, np.asarray(Image.open(ref)))
+    assert _diff(got, np.asarray(Image.open(plain))) > 0.3
+    bad = kolors("enhance", sample_png, "-o", tmp_path / "b.png", "--output-sharpening", "5")
+    assert bad.returncode == 2 and "--output-sharpening" in bad.stderr and not (tmp_path / "b.png").exists()
 
 
 def _bad_inputs(tmp: Path, sample: Path) -> dict[str, tuple[list, str]]:

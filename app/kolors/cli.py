@@ -54,6 +54,8 @@ def _grading_args(p: argparse.ArgumentParser) -> None:
     o = p.add_argument_group("output")
     o.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100 (default 95)")
     o.add_argument("--bits", type=int, choices=[8, 16, 32], help="output bit depth (default: as the source)")
+    o.add_argument("--output-sharpening", type=float, default=0.0, metavar="AMOUNT",
+                   help="sharpening for the size written, 0-2 (default 0: none; 1 = screen)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="describe an image file")
     i.add_argument("input")
 
-    sub.add_parser("params", help="list the parameters (--set names, ranges, defaults)")
+    sub.add_parser("params", help="list the operations in pipeline order and their parameters "
+                                  "(--set names, ranges, defaults)")
 
     g = sub.add_parser("gui", help="open the desktop app (also what `kolors` alone does)")
     g.add_argument("path", nargs="?", help="a photo or a folder to open")
@@ -141,8 +144,12 @@ def _raw_options(args: argparse.Namespace):
 def _grade_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if args.quality is not None and not 1 <= args.quality <= 100:
         raise CliError(f"--quality must be within 1..100, got {args.quality}")
+    if not 0.0 <= args.output_sharpening <= 2.0:
+        raise CliError(f"--output-sharpening must be within 0..2, got {args.output_sharpening:g}")
     kw = dict(task=args.task, intensity=args.intensity, reference=args.reference, preset=args.preset,
               quality=args.quality, bits=args.bits, **parse_sets(args.set))
+    if args.output_sharpening:
+        kw["output_sharpening"] = args.output_sharpening
     raw = _raw_options(args)
     if raw is not None:
         kw["raw_options"] = raw
@@ -153,7 +160,7 @@ def _no_grade(args: argparse.Namespace) -> bool:
     """True when the flags ask for no grade: no task, preset, --set or reference, 8/16-bit
     output, and engine flags the Enhancer would accept (so that it still reports bad ones)."""
     return (args.task is None and args.preset is None and not args.set and not args.reference
-            and args.bits in (None, 8, 16) and 0 <= args.intensity <= 1
+            and not args.output_sharpening and args.bits in (None, 8, 16) and 0 <= args.intensity <= 1
             and 64 <= args.tile_size <= 16384 and str(args.device).strip().lower() in ("auto", "cpu"))
 
 
@@ -276,13 +283,11 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_params(args: argparse.Namespace) -> int:
     from .core import registry
-    for op in registry.ops():
-        vis = [(k, p) for k, p in op.params.items() if not p.hidden]
-        if not vis:
-            continue
-        print(f"[{op.group}] {op.label}")
-        for k, p in vis:
-            print(f"  {k:26s} {p.describe()}")
+    for row in registry.pipeline_table():
+        op = registry.get_op(row["name"])
+        print(f"{row['position']:2d}. {op.label} ({row['name']}, {row['group']}, {row['kind']}, version {row['version']})")
+        for k in row["params"]:
+            print(f"      {k:26s} {op.params[k].describe()}")
     return 0
 
 

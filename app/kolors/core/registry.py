@@ -297,7 +297,7 @@ def fill_photo_stats(settings: Mapping[str, Any], thumb: torch.Tensor) -> dict[s
 
 def pipeline_table() -> list[dict[str, Any]]:
     """The pipeline in order, one row per operation: position, name, group, version,
-    pointwise or spatial, and its visible parameters (``kolors ops`` prints it)."""
+    pointwise or spatial, and its visible parameters (``kolors params`` prints it)."""
     return [{"position": i + 1, "name": op.name, "group": op.group, "version": op.version,
              "kind": "pointwise" if op.pointwise else "spatial",
              "params": [k for k, prm in op.params.items() if not prm.hidden]}

@@ -229,7 +229,7 @@ class Enhancer:
                      reference: str | Path | None = None, preset: str | None = None, *, quality: int = 95,
                      bits: int | None = None, on_progress: Callable[[float], None] | None = None,
                      should_cancel: Callable[[], bool] | None = None, raw_options: Any = None,
-                     **params: Any) -> Path:
+                     output_sharpening: float = 0.0, **params: Any) -> Path:
         """Read ``src``, grade it, write ``dst`` atomically (format from the suffix; ICC
         sRGB and the source's EXIF carried over). The source is never written.
 
@@ -258,7 +258,7 @@ class Enhancer:
             from .edit import photo_defaults
             settings = {**photo_defaults(source.metadata), **settings}
         return self.export_graded(src, dst, settings, quality=quality, bits=bits, on_progress=on_progress,
-                                  should_cancel=should_cancel, source=source)
+                                  should_cancel=should_cancel, source=source, output_sharpening=output_sharpening)
 
     def export_graded(self, src: str | Path, dst: str | Path, settings: Mapping[str, Any], *, quality: int = 95,
                       bits: int | None = None, long_side: int | None = None, raw_options: Any = None,
