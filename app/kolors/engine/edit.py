@@ -43,7 +43,7 @@ class Edit:
     task_result: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     reference: str | None = None
-    #: videos: smoothing of the per-frame learned parameters over time (0–5)
+    #: videos: smoothing of the per-frame learned parameters over time (0–TEMPORAL_SMOOTH_MAX)
     temporal_smooth: float = 0.0
     defaults: dict[str, Any] = field(default_factory=dict)
 
@@ -91,9 +91,10 @@ class Edit:
         ref = d.get("reference")
         if ref is not None and not isinstance(ref, str):
             raise ValueError("reference must be a path")
+        from .video import TEMPORAL_SMOOTH_MAX
         ts = d.get("temporal_smooth", 0.0)
-        if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not 0 <= ts <= 5:
-            raise ValueError(f"temporal_smooth must be within [0, 5], got {ts!r}")
+        if isinstance(ts, bool) or not isinstance(ts, (int, float)) or not 0 <= ts <= TEMPORAL_SMOOTH_MAX:
+            raise ValueError(f"temporal_smooth must be within [0, {TEMPORAL_SMOOTH_MAX:g}], got {ts!r}")
         versions = d.get("ops")
         task_result, params = d.get("task_result") or {}, d.get("params") or {}
         defaults = d.get("defaults") or {}
