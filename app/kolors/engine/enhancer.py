@@ -233,7 +233,7 @@ class Enhancer:
         """Read ``src``, grade it, write ``dst`` atomically (format from the suffix; ICC
         sRGB and the source's EXIF carried over). The source is never written.
 
-        Camera RAW sources (a RAW suffix, see :func:`kolors.io.raw.is_raw`) are developed at
+        Camera RAW sources (by suffix or content, see :func:`kolors.io.raw.is_raw`) are developed at
         full resolution with ``raw_options`` (:class:`kolors.io.raw.RawOptions` or its dict;
         default: as-shot white balance, blended highlights, AHD), graded from linear light
         (:meth:`render_raw`) and written with an EXIF block made from the camera's metadata
@@ -274,18 +274,25 @@ class Enhancer:
         the photo's linear thumbnail for photo-level statistics (the desktop app passes the
         one its previews use, so the export matches them), else made from the source.
         ``output_sharpening`` (0–2): sharpening for the size written (the ``output_sharpen``
-        operation, radius in output pixels), 0 = none."""
+        operation, radius in output pixels), 0 = none. An alpha channel of the source
+        (``Photo.alpha``) is not graded: it is framed and scaled with the photo and written
+        at the output's bit depth to PNG, TIFF and WebP; JPEG has none, so it is dropped
+        there with one warning naming the file."""
         import cv2
 
+        from ..io.formats import ALPHA_FORMATS, WRITE_SUFFIXES
         from ..io.images import read_image, write_image
         from ..io.raw import is_raw, read_raw
-        raw = is_raw(src)
         if source is None:
+            raw = is_raw(src)
             source = read_raw(src, raw_options) if raw else read_image(src)
+        else:
+            raw = hasattr(source, "linear16")   # a developed RAW (linear), not a decoded image
         default_dtype = np.dtype(np.uint16) if raw else source.data.dtype
         out_dtype = output_dtype(default_dtype, bits, Path(dst))
         H, W = source.height, source.width
         data = source.data
+        alpha = getattr(source, "alpha", None)   # not graded: framed, scaled and written with the photo
         if output_sharpening:
             settings = {**settings, **registry.validate_settings({"output_sharpening": output_sharpening})}
         # lens distortion, crop, straighten, turns, flip: one resampling, first of all
@@ -294,6 +301,7 @@ class Enhancer:
             log.warning("%s: %s", Path(src).name, status)
         if fr is not None:
             data = frame_array(data, fr)
+            alpha = frame_array(alpha, fr) if alpha is not None else None
             H, W = data.shape[:2]
         if long_side is not None and long_side < max(H, W):
             if long_side < 1:
@@ -301,6 +309,8 @@ class Enhancer:
             s = long_side / max(H, W)
             w, h = max(1, round(W * s)), max(1, round(H * s))
             small = cv2.resize(data, (w, h), interpolation=cv2.INTER_AREA)
+            if alpha is not None:
+                alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_AREA)
             s = w / W if W >= H else h / H
             out = self.render(np.ascontiguousarray(small), settings, out_dtype=out_dtype, linear=raw, scale=s,
                               full_size=(H, W), on_progress=on_progress, should_cancel=should_cancel,
@@ -314,7 +324,11 @@ class Enhancer:
         if should_cancel is not None and should_cancel():
             from ..errors import Cancelled
             raise Cancelled("export cancelled")
-        return Path(write_image(dst, out, quality=quality, exif=source.exif, protect=src))
+        if alpha is not None and WRITE_SUFFIXES.get(Path(dst).suffix.lower(), "PNG") not in ALPHA_FORMATS:
+            log.warning("%s: its transparency (alpha channel) is dropped: %s has none; export PNG, TIFF or "
+                        "WebP to keep it", src, Path(dst).name)
+            alpha = None
+        return Path(write_image(dst, out, quality=quality, exif=source.exif, alpha=alpha, protect=src))
 
     def render_raw(self, raw: Any, settings: Mapping[str, Any], *, out_dtype: Any = np.uint16,
                    on_progress: Callable[[float], None] | None = None,
