@@ -168,8 +168,8 @@ def _neutral_raw(args: argparse.Namespace, path: Path) -> bool:
     """A camera RAW with nothing to grade is developed by
     :func:`kolors.engine.encode.export_raw_neutral`: the Enhancer's file without importing
     torch (most of the start-up of a one-photo export)."""
-    from .io.images import RAW_SUFFIXES
-    return path.suffix.lower() in RAW_SUFFIXES and _no_grade(args)
+    from .io.raw import is_raw
+    return _no_grade(args) and is_raw(path)   # by suffix or content (a RAW named .jpg)
 
 
 def _develop_neutral(src: Path, dst: Path, kw: dict[str, Any]) -> None:
@@ -322,6 +322,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="kolors: %(message)s")
     if not args.verbose:
         warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"kolors\..*")
+    # a warning for the person (an ICC profile that cannot be used, NaN pixels, a dropped
+    # alpha channel) is one line like the errors, not Python's file:line format
+    warnings.showwarning = lambda message, category, *a, **k: print(  # noqa: E731
+        f"kolors: warning: {' '.join(str(message).split())}", file=sys.stderr)
     handlers = {"enhance": cmd_enhance, "batch": cmd_batch, "presets": cmd_presets, "lut": cmd_lut,
                 "info": cmd_info, "params": cmd_params, "gui": cmd_gui}
     from .cli_model import MODEL_HANDLERS

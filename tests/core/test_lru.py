@@ -55,3 +55,14 @@ def test_get_or_create_builds_once_across_threads():
     for t in ts:
         t.join()
     assert len(made) == 1 and len({id(g) for g in got}) == 1
+
+
+def test_a_value_that_grows_keeps_its_stored_weight():
+    c = LRU(10, weigh=len)
+    a = ["x"] * 4
+    c.put("a", a)
+    a.extend("yyyyyy")                         # now 10 long; its stored weight stays 4
+    c.put("b", ["z"] * 5)
+    assert c.weight == 9 and c.keys() == ["a", "b"]
+    c.put("c", ["w"] * 3)                      # 12 > 10: a goes, with the 4 it was stored with
+    assert c.keys() == ["b", "c"] and c.weight == 8

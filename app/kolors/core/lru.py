@@ -2,7 +2,8 @@
 proxies, video analyses, tables). Pure Python: imports nothing else of the package.
 
 ``LRU(maxsize)`` bounds the number of entries; ``LRU(maxsize, weigh=f)`` bounds the sum of
-``f(value)`` (e.g. bytes) instead. The least recently *used* entry is evicted first; ``get``
+``f(value)`` (e.g. bytes) instead, each value weighed once when it is stored (a value that
+grows later keeps the weight it was stored with). The least recently *used* entry is evicted first; ``get``
 and ``get_or_create`` count as use.
 """
 from __future__ import annotations
@@ -25,6 +26,7 @@ class LRU(Generic[K, V]):
 
     def __init__(self, maxsize: int, weigh: Callable[[V], int] | None = None):
         self._d: OrderedDict[K, V] = OrderedDict()
+        self._w: dict[K, int] = {}
         self._lock = threading.RLock()
         self._weigh = weigh
         self._total = 0
@@ -32,7 +34,7 @@ class LRU(Generic[K, V]):
         self.hits = 0
         self.misses = 0
 
-    def _w(self, v: V) -> int:
+    def _weight(self, v: V) -> int:
         return int(self._weigh(v)) if self._weigh is not None else 1
 
     _MISSING = object()
@@ -54,9 +56,11 @@ class LRU(Generic[K, V]):
     def put(self, key: K, value: V) -> V:
         with self._lock:
             if key in self._d:
-                self._total -= self._w(self._d.pop(key))
+                del self._d[key]
+                self._total -= self._w.pop(key)
             self._d[key] = value
-            self._total += self._w(value)
+            self._w[key] = w = self._weight(value)
+            self._total += w
             self._evict()
             return value
 
@@ -74,20 +78,21 @@ class LRU(Generic[K, V]):
 
     def _evict(self) -> None:
         while self._d and self._total > self.maxsize:
-            _, old = self._d.popitem(last=False)
-            self._total -= self._w(old)
+            old, _ = self._d.popitem(last=False)
+            self._total -= self._w.pop(old)
 
     def pop(self, key: K, default: V | None = None) -> V | None:
         with self._lock:
             if key not in self._d:
                 return default
             v = self._d.pop(key)
-            self._total -= self._w(v)
+            self._total -= self._w.pop(key)
             return v
 
     def clear(self) -> None:
         with self._lock:
             self._d.clear()
+            self._w.clear()
             self._total = 0
             self.hits = self.misses = 0
 

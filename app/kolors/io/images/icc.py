@@ -7,7 +7,7 @@ the parts of a profile conversion needs, and the conversion of decoded pixels to
 * 16-bit and float images with a matrix/TRC profile (Adobe RGB, Display P3, ProPhoto,
   grey TRC profiles …: the profiles photos carry) — the profile's own curves and
   colorant matrix evaluated in float64 (the same maths LittleCMS does; the sRGB side
-  uses LittleCMS's built-in sRGB colorants and :func:`kolors.core.color.linear_to_srgb`),
+  uses LittleCMS's built-in sRGB colorants and :func:`kolors.core.colorimetry.linear_to_srgb`),
   so 16-bit precision is kept and float data keeps values outside [0, 1] (curves are
   extended by odd symmetry / their formula): :func:`_convert_hi`, ``H×W×C`` (C = 1 or 3)
   uint16 codes or float32 encoded values in, ``H×W×3`` of the same dtype out.
@@ -178,7 +178,7 @@ def _float_to_srgb(icc: _Icc, x: np.ndarray) -> np.ndarray:
         lin = np.stack([icc.curves[c](x[..., c]) for c in range(3)], -1)
         m = np.linalg.solve(_srgb_parsed().matrix, icc.matrix)  # src RGB → sRGB linear
         lin = lin @ m.T
-    from ...core.color import linear_to_srgb
+    from ...core.colorimetry import linear_to_srgb
     return linear_to_srgb(lin)
 
 

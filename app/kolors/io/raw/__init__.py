@@ -240,7 +240,7 @@ def extract_thumb(path: str | os.PathLike, max_size: int | None = None) -> np.nd
             arr = np.ascontiguousarray(_orient(t, flip))
     if arr is None:
         ph = read_raw(p, RawOptions(highlights="clip"), mode="half", cache=False)
-        from ...core.color import linear_to_srgb
+        from ...core.colorimetry import linear_to_srgb
         arr = (linear_to_srgb(np.clip(ph.data, 0.0, 1.0)) * 255.0 + 0.5).astype(np.uint8)
     if max_size and max(arr.shape[:2]) > max_size:
         s = max_size / max(arr.shape[:2])

@@ -105,7 +105,7 @@ class RawPhoto:
         """The neutral rendering of ``data``: ``H×W×3`` sRGB-encoded codes of ``dtype``
         (uint8 or uint16), clipped at the camera white (1.0), through one table from the
         16-bit linear codes (what the neutral RAW export writes)."""
-        from ...core.color import linear_to_srgb
+        from ...core.colorimetry import linear_to_srgb
         dtype = np.dtype(dtype)
         if dtype not in (np.uint8, np.uint16):
             raise ValueError(f"the neutral rendering is 8 or 16 bits, not {dtype}")

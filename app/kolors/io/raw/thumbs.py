@@ -1,7 +1,7 @@
 """The camera's embedded preview of a RAW file (its JPEG or bitmap thumbnail) as ``H×W×3``
 uint8 sRGB codes in the sensor's orientation — for the filmstrip, and linearised
 (:func:`_srgb_to_linear16_u8`: 8-bit sRGB code → 16-bit linear code through
-:func:`kolors.core.color.srgb_to_linear`) for ``read_raw(mode='embedded')``. A broken or
+:func:`kolors.core.colorimetry.srgb_to_linear`) for ``read_raw(mode='embedded')``. A broken or
 missing preview is None, never an error; LibRaw errors other than damage are mapped.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .libraw import _captured_stderr, _map_error, _rawpy
 
 def _srgb_to_linear16_u8() -> np.ndarray:
     """8-bit sRGB code → 16-bit linear code (a 256-entry table)."""
-    from ...core.color import srgb_to_linear
+    from ...core.colorimetry import srgb_to_linear
     v = np.arange(256, dtype=np.float64) / 255.0
     return np.rint(srgb_to_linear(v) * 65535.0).astype(np.uint16)
 
