@@ -95,14 +95,14 @@ def test_slider_drag_is_one_undo_step_and_renders_the_newest_state(window, photo
     _opened(window, photos)
     sl = window.controls.widgets["exposure"]
     sl.slider.setSliderDown(True)
-    positions = np.linspace(500, 700, 200).round().astype(int)
+    positions = (np.linspace(0.5, 0.7, 200) * sl.steps).round().astype(int)     # 0 → +2 EV
     for pos in positions:
         sl.slider.setValue(int(pos))
         window.worker.thread.msleep(0)
         QApplication.processEvents()
     sl.slider.setSliderDown(False)
     idle(window)
-    assert window.edit.params["exposure"] == pytest.approx(-5 + 10 * positions[-1] / 1000)
+    assert window.edit.params["exposure"] == pytest.approx(-5 + 10 * positions[-1] / sl.steps)
     assert window.undo.count() == 1                      # the drag is one undo step
     jobs = {j for j, _, _ in window.painted}
     assert len(jobs) < 200                               # stale states were skipped, not all rendered
@@ -404,15 +404,16 @@ def test_camera_raw_opens_with_a_preview(window, camera_raw):
 
 def test_separate_drags_are_separate_undo_steps(window, photos):
     _open(window, photos[0])
+    steps = window.controls.widgets["contrast"].steps
     sl = window.controls.widgets["contrast"].slider
-    for start in (600, 700):
+    for start in (0.6 * steps, 0.7 * steps):
         sl.setSliderDown(True)
-        for pos in range(start, start + 10):
+        for pos in range(int(start), int(start) + 10):
             sl.setValue(pos)
         sl.setSliderDown(False)                # emits sliderReleased
     assert window.undo.count() == 2
     window.undo.undo()
-    assert window.edit.params["contrast"] == pytest.approx(-1 + 2 * 609 / 1000)
+    assert window.edit.params["contrast"] == pytest.approx(-1 + 2 * (int(0.6 * steps) + 9) / steps)
     # a click on the ROI tool at the very corner stays inside the image
     window._on_area("roi", (-3, -3, 8, 8))
     assert window.edit.params["region_boost"]["roi"] == [[0.0, 0.0, 5.0, 5.0]]

@@ -2,35 +2,103 @@
 
 One row per visible parameter: label, slider, value field; double-click the slider (or
 the label) to reset it to its default. Groups are collapsible. Numbers, switches and
-choices get widgets; a LUT file gets a file button; curves and regions are set by
-presets and the ROI tool and shown as text. Above them: the task buttons with their
-intensity slider and the reference picker of style transfer.
+choices get widgets; a LUT file gets a file button; the tone curves get the curve editor
+(:mod:`kolors.gui.curve_editor`); the framing (crop, turns, flips) is the crop tool's
+(:mod:`kolors.gui.crop_tool`), whose buttons stand in the geometry group; regions are set by
+the ROI tool and shown as text. Above them: the task buttons with their intensity slider and
+the reference picker of style transfer.
+
+Sliders, value fields and choices take the mouse wheel only when they have the focus (a
+click or Tab gives it), so the wheel scrolls the panel. A slider has at least ten
+positions per step of its parameter (exposure: 0.005 EV), the arrow keys move it one step,
+and a drag with Shift held moves it ten times less per pixel.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
-                               QPushButton, QSizePolicy, QSlider, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
+                               QPushButton, QSizePolicy, QSlider, QStyle, QStyleOptionSlider, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from ..core import registry
 from ..core.params import Bool, Choice, FilePath, Float
 from ..engine.task_table import TASK_LABELS
 from ..engine.tasks import INTENSITY
+from .crop_tool import CropControls
+from .curve_editor import CurveEditor
+from .widgets import NoWheelCombo, NoWheelSpin, wheel_only_focused
 
-__all__ = ["ControlsPanel", "ParamSlider", "TASK_LABELS"]
+__all__ = ["ControlsPanel", "ParamSlider", "TASK_LABELS", "slider_steps"]
 
-SLIDER_STEPS = 1000
+SLIDER_STEPS = 1000          # the fewest positions a slider has
+FINE = 0.1                   # Shift-drag: this much of a plain drag's movement per pixel
+#: parameters the panel shows no generic widget for (the crop tool and the curve editor own them)
+OWN_WIDGETS = ("crop", "rotate", "flip", "tone_curve", "tone_curve_red", "tone_curve_green", "tone_curve_blue")
 GROUP_LABELS = {"light": "Light", "color": "Colour", "tone": "Tone", "detail": "Detail", "look": "Look",
-                "effects": "Effects", "industrial": "Industrial", "task": "Learned"}
+                "effects": "Effects", "industrial": "Industrial", "task": "Learned", "geometry": "Crop & straighten"}
+
+
+def slider_steps(param: Float) -> int:
+    """Positions of a slider of ``param``: ten per step of the parameter, at least
+    :data:`SLIDER_STEPS`, at most 100 000."""
+    span = param.hi - param.lo
+    return int(min(100_000, max(SLIDER_STEPS, round(10 * span / max(param.step, 1e-9)))))
 
 
 class _ResetSlider(QSlider):
+    """A horizontal slider: double-click resets, the wheel only when focused, and the
+    handle follows a drag by its own arithmetic so that Shift can make it :data:`FINE`."""
+
     reset = Signal()
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._anchor: tuple[float, float, bool] | None = None     # (mouse x, position, fine)
+        self._pos = 0.0                                            # the exact position during a drag
 
     def mouseDoubleClickEvent(self, e) -> None:  # noqa: N802
         self.reset.emit()
+
+    def wheelEvent(self, e) -> None:  # noqa: N802
+        if wheel_only_focused(self, e):
+            super().wheelEvent(e)
+
+    def _px_span(self) -> float:
+        """Pixels the handle travels from minimum to maximum."""
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        st = self.style()
+        groove = st.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, self)
+        handle = st.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self)
+        return float(max(1, groove.width() - handle.width()))
+
+    def mousePressEvent(self, e) -> None:  # noqa: N802
+        super().mousePressEvent(e)
+        fine = bool(e.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self._pos = float(self.sliderPosition())
+        self._anchor = (e.position().x(), self._pos, fine) if self.isSliderDown() else None
+
+    def mouseMoveEvent(self, e) -> None:  # noqa: N802
+        if self._anchor is None or not self.isSliderDown():
+            super().mouseMoveEvent(e)
+            return
+        x = e.position().x()
+        fine = bool(e.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        x0, pos0, was_fine = self._anchor
+        if fine != was_fine:                     # Shift pressed or let go mid-drag: continue from here
+            x0, pos0 = x, self._pos
+            self._anchor = (x0, pos0, fine)
+        per_px = (self.maximum() - self.minimum()) / self._px_span() * (FINE if fine else 1.0)
+        self._pos = min(self.maximum(), max(self.minimum(), pos0 + (x - x0) * per_px))
+        self.setSliderPosition(round(self._pos))
+        e.accept()
+
+    def mouseReleaseEvent(self, e) -> None:  # noqa: N802
+        self._anchor = None
+        super().mouseReleaseEvent(e)
 
 
 class _ResetLabel(QLabel):
@@ -51,10 +119,15 @@ class ParamSlider(QWidget):
         self.name, self.param = name, param
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        self.steps = slider_steps(param)
         self.slider = _ResetSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(0, SLIDER_STEPS)
-        self.slider.setToolTip(f"{param.help or param.label}\nDouble-click to reset")
-        self.spin = QDoubleSpinBox()
+        self.slider.setRange(0, self.steps)
+        one = max(1, round(param.step / (param.hi - param.lo) * self.steps))     # the arrow keys: one step
+        self.slider.setSingleStep(one)
+        self.slider.setPageStep(10 * one)
+        self.slider.setToolTip(f"{param.help or param.label}\nDouble-click to reset; Shift-drag for fine "
+                               "control; click, then the arrow keys step it")
+        self.spin = NoWheelSpin()
         span = param.hi - param.lo
         decimals = 0 if span >= 1000 else 1 if span >= 100 else 2
         self.spin.setDecimals(decimals)
@@ -73,11 +146,11 @@ class ParamSlider(QWidget):
 
     def _to_pos(self, v: float) -> int:
         p = self.param
-        return round((v - p.lo) / (p.hi - p.lo) * SLIDER_STEPS)
+        return round((v - p.lo) / (p.hi - p.lo) * self.steps)
 
     def _to_value(self, pos: int) -> float:
         p = self.param
-        v = p.lo + (p.hi - p.lo) * pos / SLIDER_STEPS
+        v = p.lo + (p.hi - p.lo) * pos / self.steps
         # land exactly on the default when the slider is at its position
         return p.default if pos == self._to_pos(p.default) else round(v, 6)
 
@@ -208,9 +281,20 @@ class ControlsPanel(QWidget):
                     sections[-1][2].extend(rows)
                 else:
                     sections.append((key, label, list(rows)))
+        self.crop_controls = CropControls()
+        self.curve_editor = CurveEditor()
+        self.curve_editor.curveChanged.connect(lambda n, pts, d: self.paramChanged.emit(n, pts, d))
+        self.curve_editor.dragFinished.connect(self.dragFinished.emit)
         for group, title, rows in sections:
             g = _Group(title)
-            for r, (name, p) in enumerate(rows):
+            names = [n for n, _ in rows]
+            if "crop" in names:                   # the crop tool's buttons first
+                g.grid.addWidget(self.crop_controls, 0, 0, 1, 2)
+            for r, (name, p) in enumerate(rows, 1):
+                if name == "tone_curve":
+                    g.grid.addWidget(self.curve_editor, r, 0, 1, 2)
+                if name in OWN_WIDGETS:
+                    continue
                 label = _ResetLabel(p.label or name.replace("_", " "))
                 label.setToolTip(f"{name}: {p.help}" if p.help else name)
                 w = self._widget(name, p)
@@ -246,7 +330,7 @@ class ControlsPanel(QWidget):
             w.toggled.connect(lambda on, n=name: self.paramChanged.emit(n, bool(on), False))
             return w
         if isinstance(p, Choice):
-            w = QComboBox()
+            w = NoWheelCombo()
             w.addItems([str(c) for c in p.options])
             w.currentTextChanged.connect(lambda t, n=name: self.paramChanged.emit(n, t, False))
             return w
@@ -254,7 +338,7 @@ class ControlsPanel(QWidget):
             w = QPushButton("Choose .cube…")
             w.clicked.connect(lambda _=False, n=name: self._pick_file(n))
             return w
-        w = QLabel("—")   # curves and regions: set by presets / the ROI tool
+        w = QLabel("—")   # regions: set by presets / the ROI tool
         w.setObjectName("dim")
         return w
 
@@ -291,6 +375,7 @@ class ControlsPanel(QWidget):
             elif isinstance(w, QLabel):
                 w.setText("—" if v in (None, p.default) else "set")
             w.blockSignals(False)
+        self.curve_editor.show_settings(settings)
         for t, b in self.task_buttons.items():
             b.setChecked(t == task)
         self.intensity.set_value(intensity)

@@ -1,4 +1,5 @@
-"""Export dialog: format, quality, bit depth, size, folder and a name template."""
+"""Export dialog: format, quality, bit depth, size, output sharpening, folder and a name
+template."""
 from __future__ import annotations
 
 import time
@@ -12,6 +13,8 @@ __all__ = ["ExportOptions", "ExportDialog", "output_name"]
 
 FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}
 BITS = {"JPEG": (8,), "PNG": (8, 16), "TIFF": (8, 16, 32)}
+#: output sharpening choices: amount for :meth:`Enhancer.export_graded` (0–2), for the size written
+SHARPENING = {"None": 0.0, "Screen, low": 0.5, "Screen, standard": 1.0, "High": 1.5}
 
 
 @dataclass
@@ -22,6 +25,7 @@ class ExportOptions:
     quality: int = 95
     bits: int = 8
     long_side: int | None = None      # None: full resolution
+    output_sharpening: float = 0.0    # 0–2, for the size written (see SHARPENING)
 
     def destination(self, src: str | Path, n: int = 1, preset: str | None = None, task: str | None = None) -> Path:
         return self.folder / (output_name(self.template, Path(src), n, preset, task) + FORMATS[self.format])
@@ -59,6 +63,10 @@ class ExportDialog(QDialog):
         self.size.setEditable(True)
         self.size.addItems(["Full resolution", "3840", "2560", "2048", "1600", "1080"])
         self.size.setCurrentText("Full resolution" if o.long_side is None else str(o.long_side))
+        self.sharpening = QComboBox()
+        self.sharpening.addItems(list(SHARPENING))
+        self.sharpening.setToolTip("Sharpening for the size written (screen or print), after every other step")
+        self.sharpening.setCurrentText(next((k for k, v in SHARPENING.items() if v == o.output_sharpening), "None"))
         self.folder = QLineEdit(str(o.folder))
         browse = QPushButton("…")
         browse.clicked.connect(self._browse)
@@ -71,6 +79,7 @@ class ExportDialog(QDialog):
         form.addRow("Quality", self.quality)
         form.addRow("Bit depth", self.bits)
         form.addRow("Long side", self.size)
+        form.addRow("Output sharpening", self.sharpening)
         form.addRow("Folder", row)
         form.addRow("File name", self.template)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -106,6 +115,7 @@ class ExportDialog(QDialog):
             if long_side < 16:
                 raise ValueError("long side must be at least 16 pixels")
         o = ExportOptions(Path(self.folder.text()).expanduser(), self.template.text() or "{name}_kolors",
-                          self.format.currentText(), self.quality.value(), int(self.bits.currentText()), long_side)
+                          self.format.currentText(), self.quality.value(), int(self.bits.currentText()), long_side,
+                          SHARPENING[self.sharpening.currentText()])
         output_name(o.template, Path("photo.jpg"))
         return o

@@ -89,13 +89,18 @@ class ExportController(QObject):
 
     def batch_export(self, paths: list[str], options: ExportOptions) -> int | None:
         """Export ``paths``, each with the edit of its sidecar as :func:`load_edit` reads it
-        (the open one with its current edit)."""
+        (the open one with its current edit; one without a sidecar from the photo's own
+        starting values, as when it is opened)."""
+        from ..io.sidecar import sidecar_path
         win = self.window
         win.save_sidecar()
         items = []
         for n, p in enumerate(paths, 1):
             if win.path is not None and Path(p) == win.path:
                 edit = win.edit.copy()
+            elif not sidecar_path(p).exists():
+                items.append((p, None, str(options.destination(p, n))))
+                continue
             else:
                 loaded = load_edit(p)
                 if loaded.warning:
@@ -112,7 +117,7 @@ class ExportController(QObject):
             return 0
         items = unique_destinations(items)
         job = self.worker.submit("export", "export", items=items, quality=options.quality, bits=options.bits,
-                                 long_side=options.long_side)
+                                 long_side=options.long_side, output_sharpening=options.output_sharpening)
         self._progress_dialog(job, items)
         return job
 

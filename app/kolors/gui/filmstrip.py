@@ -1,5 +1,6 @@
-"""Filmstrip of the open folder: thumbnails (RAW from the embedded preview) loaded by the
-worker, multi-selection for batch export and pasting settings."""
+"""Filmstrip of the open folder: thumbnails loaded by the worker (rendered with each photo's
+edit; unedited ones from the file, a RAW's from its embedded preview), multi-selection for
+batch export and pasting settings."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,6 +29,7 @@ class Filmstrip(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.items: dict[str, QListWidgetItem] = {}
+        self.thumbs: set[str] = set()        # paths whose thumbnail has arrived
         self.itemClicked.connect(self._clicked)
 
     def _clicked(self, it: QListWidgetItem) -> None:
@@ -37,6 +39,7 @@ class Filmstrip(QListWidget):
     def set_paths(self, paths: list[Path]) -> None:
         self.clear()
         self.items = {}
+        self.thumbs = set()
         for p in paths:
             it = QListWidgetItem()      # the name is the tooltip: thumbnails only, like a filmstrip
             it.setData(Qt.ItemDataRole.UserRole, str(p))
@@ -51,6 +54,15 @@ class Filmstrip(QListWidget):
         it = self.items.get(path)
         if it is not None:
             it.setIcon(QIcon(QPixmap.fromImage(image)))
+            self.thumbs.add(path)
+
+    def paths(self) -> list[str]:
+        """The listed photos, in order."""
+        return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]
+
+    def missing(self) -> list[str]:
+        """Listed photos still without a thumbnail."""
+        return [p for p in self.paths() if p not in self.thumbs]
 
     def set_current(self, path: str) -> None:
         it = self.items.get(path)

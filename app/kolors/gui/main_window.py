@@ -5,7 +5,10 @@ and the render worker.
 State lives in :class:`kolors.engine.edit.Edit` (one per open photo), loaded with
 :func:`kolors.engine.edit.load_edit` when a photo opens; every change goes through the undo
 stack (:mod:`kolors.gui.history`), is autosaved (:mod:`kolors.gui.autosave`) and asks the
-worker for a preview. Exports are :mod:`kolors.gui.exports`' job; rendering, analysis,
+worker for a preview. The viewer shows the photo as framed (cropped, turned, straightened:
+its coordinates are the framed photo's), except while the crop tool (:mod:`kolors.gui.crop_tool`,
+``R``) is active: then it shows the whole turned photo with the crop over it. Clipping
+warnings (``J``) come from the worker with each preview. Exports are :mod:`kolors.gui.exports`' job; rendering, analysis,
 export and thumbnails all happen in :class:`kolors.gui.worker.RenderWorker`. Process-wide
 settings (GIL switch interval, frozen start-up heap) are made where the app starts:
 :func:`kolors.gui.app.prepare_process`.
@@ -21,10 +24,12 @@ from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence, QPaint
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
+from ..core.geometry import GEOMETRY_PARAMS, framing_of
 from ..engine.edit import Edit, load_edit
 from ..engine.session import region_for_tiles
 from .autosave import Autosave
 from .controls import ControlsPanel
+from .crop_tool import CropTool, flipped, tool_view_settings, turned
 from .export_dialog import ExportOptions
 from .exports import ExportController
 from .filmstrip import Filmstrip
@@ -39,6 +44,12 @@ from .worker import RenderWorker, to_qimage
 __all__ = ["MainWindow"]
 
 TILE = 256
+#: what the unedited "before" render depends on besides its size: the framing
+FRAMING_KEYS = GEOMETRY_PARAMS + ("lens_correction", "lens_distortion")
+
+
+def _framing_key(settings: dict) -> str:
+    return json.dumps([settings.get(k) for k in FRAMING_KEYS])
 
 
 class MainWindow(QMainWindow):
@@ -61,7 +72,9 @@ class MainWindow(QMainWindow):
         self._edit_version = 0
         self._preview_job = 0
         self._region_job = 0
-        self._orig_side = 0
+        self._orig_key: tuple | None = None      # (side, framing) of the "before" image shown
+        self._orig_jobs: dict[int, tuple] = {}   # preview jobs that render "before", and for what
+        self._preview_size = (0, 0)              # framed size of the requested preview
         self._proxy_side = 0
         self._proxy_scale = 1.0
         self._partial: QImage | None = None
@@ -71,6 +84,15 @@ class MainWindow(QMainWindow):
         self._pick_job = 0
         self._preset_job = 0
         self._clipboard: dict | None = None
+        self.clipping = False                    # clipping warnings on the viewer (J)
+        self.clip_shares: dict[str, float] = {}
+        self._clip_job = 0
+        self._picker_view: tuple | None = None   # the viewer mode to restore when the WB picker ends
+        self._crop_view: tuple = ("split", False)
+        self._crop_entry: dict[str, Any] = {}
+        self._failed_opens: set[str] = set()
+        self._opening: Path | None = None
+        self._thumb_version = -1
         self.last_preview = None           # numpy uint8 of the last fine preview
         self.last_preview_settings: dict | None = None
         self.last_error = ""
@@ -84,11 +106,14 @@ class MainWindow(QMainWindow):
         self.worker.start()
         self._view_timer = QTimer(self, singleShot=True, interval=40)
         self._view_timer.timeout.connect(self._view_settled)
+        self._thumb_timer = QTimer(self, singleShot=True, interval=500)
+        self._thumb_timer.timeout.connect(self._refresh_thumb)
 
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
         from ..engine.task_table import TASK_NAMES
         self.viewer = Viewer()
+        self.crop = CropTool(self.viewer, self)
         self.filmstrip = Filmstrip()
         centre = QWidget()
         lay = QVBoxLayout(centre)
@@ -104,6 +129,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(centre)
         self.controls = ControlsPanel(list(TASK_NAMES))
         scroll = QScrollArea()
+        self.adjustments_scroll = scroll
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(340)
@@ -131,7 +157,11 @@ class MainWindow(QMainWindow):
         self.time_label = QLabel("")
         self.size_label = QLabel("")
         self.zoom_label = QLabel("")
-        for w in (self.size_label, self.zoom_label, self.time_label, self.device_label):
+        self.lens_label = QLabel("")
+        self.lens_label.setToolTip("Lens corrections: the lensfun profile used, or manual corrections only")
+        self.clip_label = QLabel("")
+        for w in (self.lens_label, self.clip_label, self.size_label, self.zoom_label, self.time_label,
+                  self.device_label):
             sb.addPermanentWidget(w)
         self._menus()
 
@@ -146,7 +176,7 @@ class MainWindow(QMainWindow):
             return
         self.video_time = res["time"]
         self.video_bar.show_time(res["time"])
-        self._orig_side = 0
+        self._orig_key = None
         self._edit_version += 1                     # tiles of the previous frame are not wanted
         self.viewer.clear_tiles()
         self.request_preview()
@@ -201,6 +231,16 @@ class MainWindow(QMainWindow):
         self._action(v, "&Split before/after", lambda: self.viewer.set_mode("split"), "Y")
         self._action(v, "Si&de by side", lambda: self.viewer.set_mode("side"), "Shift+Y")
         self._action(v, "&Toggle before/after", self.viewer.toggle, "\\")
+        v.addSeparator()
+        self.clipping_action = self._action(v, "&Clipping warnings", self.set_clipping, "J", checkable=True)
+        t = m.addMenu("&Tools")
+        self.crop_action = self._action(t, "&Crop and straighten", self.set_crop_tool, "R", checkable=True)
+        self.apply_crop_action = self._action(t, "&Apply crop", lambda: self.set_crop_tool(False))
+        self.apply_crop_action.setShortcuts([QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)])
+        self.cancel_crop_action = self._action(t, "Cancel crop &changes", self.cancel_crop, "Esc")
+        self.swap_crop_action = self._action(t, "&Swap crop orientation", self.crop.swap_orientation, "X")
+        for a in (self.apply_crop_action, self.cancel_crop_action, self.swap_crop_action):
+            a.setEnabled(False)
         h = m.addMenu("&Help")
         self._action(h, "&About Kolors", self._about)
 
@@ -221,6 +261,8 @@ class MainWindow(QMainWindow):
         w.filmThumb.connect(self._on_film_thumb)
         w.failed.connect(self._on_failed)
         w.message.connect(self._on_message)
+        w.clipping.connect(self._on_clipping)
+        w.lensStatus.connect(self._on_lens_status)
         c = self.controls
         c.paramChanged.connect(self._on_param)
         c.dragFinished.connect(self._on_drag_finished)
@@ -228,6 +270,16 @@ class MainWindow(QMainWindow):
         c.intensityChanged.connect(self._on_intensity)
         c.referenceChosen.connect(self.set_reference)
         c.toolChosen.connect(self._on_tool)
+        cc = c.crop_controls
+        cc.toolToggled.connect(self.set_crop_tool)
+        cc.aspectChosen.connect(self._on_aspect)
+        cc.swapRequested.connect(self.crop.swap_orientation)
+        cc.levelToggled.connect(self._on_level)
+        cc.turnRequested.connect(lambda cw: self._on_geometry(turned(self.edit.settings(), cw),
+                                                              "Rotate right" if cw else "Rotate left"))
+        cc.flipRequested.connect(lambda axis: self._on_geometry(flipped(self.edit.settings(), axis), f"Flip {axis}"))
+        cc.resetRequested.connect(self.crop.reset)
+        self.crop.changed.connect(self._on_geometry)
         self.presets.presetChosen.connect(self.apply_preset)
         self.presets.saveRequested.connect(self.save_preset)
         self.filmstrip.photoActivated.connect(self.open_path)
@@ -277,18 +329,23 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path) -> None:
         """Open a photo, or a folder (its photos fill the filmstrip, the first opens)."""
-        p = Path(path).expanduser()
+        from ..engine.thumbs import list_photos
+        p = Path(path).expanduser().absolute()
         if p.is_dir():
-            from ..engine.thumbs import list_photos
             photos = list_photos(p)
             self._set_folder(p, photos)
             if not photos:
                 self._error(f"{p}: no photos in this folder")
                 return
             p = photos[0]
-        elif p.parent != self.folder and p.parent.is_dir():
-            from ..engine.thumbs import list_photos
-            self._set_folder(p.parent, list_photos(p.parent))
+        elif str(p) not in self.filmstrip.items and p.parent.is_dir():
+            # a photo the filmstrip does not list (another folder, or new in this one): its
+            # folder, with it (listed even where the folder listing would skip it, e.g. a video)
+            photos = list_photos(p.parent)
+            if p not in photos and p.is_file():
+                photos = sorted(photos + [p], key=lambda q: q.name.lower())
+            self._set_folder(p.parent, photos)
+        self._opening = p
         self.autosave.flush()
         for lane in ("preview", "region", "presets", "seek", "analyse", "pick"):
             self.worker.drop(lane)          # the old photo's work is not wanted any more
@@ -300,27 +357,60 @@ class MainWindow(QMainWindow):
         self.filmstrip.set_paths(photos)
         self.worker.submit("film", "film", paths=[str(x) for x in photos], max_side=96)
 
+    def _refresh_film(self, paths: list[str]) -> None:
+        """Render the filmstrip thumbnails of ``paths`` again (their edits changed), with
+        those still waiting for their first (the film lane keeps only its newest request)."""
+        paths = [p for p in paths if p in self.filmstrip.items]
+        rest = [p for p in self.filmstrip.missing() if p not in paths]
+        if paths or rest:
+            self.worker.submit("film", "film", paths=paths + rest, max_side=96)
+
+    def _refresh_thumb(self) -> None:
+        """The open photo's thumbnail with its edit, once the edit has settled."""
+        if self.session is None or self.path is None or str(self.path) not in self.filmstrip.items \
+                or self._thumb_version == self._edit_version or self.crop.active:
+            return
+        try:
+            settings = self.edit.settings()
+        except (ValueError, OSError):
+            return
+        self._thumb_version = self._edit_version
+        self.worker.submit("thumb", "thumb", session=self.session, settings=settings, path=str(self.path),
+                           max_side=96)
+
     def _on_opened(self, job: int, info: dict) -> None:
         if job != getattr(self, "_open_job", None):
             return                                   # a newer open is on its way
         path = Path(info["path"])
+        from ..io.sidecar import sidecar_path
+        had_sidecar = sidecar_path(path).exists()
         loaded = load_edit(path)                     # read the edit before changing any state
         edit, warning = loaded.edit, loaded.warning
+        if not had_sidecar and hasattr(info["session"], "photo_defaults"):
+            edit = Edit(defaults=info["session"].photo_defaults())   # a new photo: its own starting values
+        if self.crop.active:                         # the tool belongs to the previous photo
+            self._leave_crop_tool()
         # edits made to the previous photo while this one was decoding are saved first
         self.autosave.flush()
         self.session = info["session"]
         self.path = path
+        self._failed_opens = set()
+        self._thumb_version = self._edit_version + 1     # its thumbnail is the sidecar's: no refresh yet
         self._pick_job = self._analyse_job = 0
         self.autosave.opened()
         self.undo.clear()
         self.edit = edit
         self._edit_version += 1
         w, h = info["size"]
-        self.viewer.set_photo((w, h))
+        try:
+            self.viewer.set_photo(self._framed_size(edit.settings()))
+        except (ValueError, OSError):
+            self.viewer.set_photo((w, h))
         self.video_bar.show_video(info.get("time"), info["duration"] if info.get("video") else None)
         if info.get("video"):
             self.video_time = info["time"]
-        self._orig_side = 0
+        self._orig_key = None
+        self.lens_label.setText("")
         self.size_label.setText(f"{w}×{h} {info['format']} {info['bits']}-bit")
         self.filmstrip.set_current(str(self.path))
         self._sync_controls()
@@ -328,12 +418,46 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Opened {self.path.name} in {info['ms']:.0f} ms", 4000)
         if warning:
             self._error(warning, title="Edit sidecar")
-        if edit.task and not edit.task_result:
-            self._analyse_job = self.worker.submit("analyse", "analyse", task=edit.task, reference=edit.reference,
-                                                   session=self.session)
+        self._analyse_missing()
         self.request_preview()
         self._shown_job = self._preview_job      # nothing older (another photo's) is shown now
         self._refresh_presets()
+
+    def _analyse_missing(self) -> None:
+        """A task without its values (a sidecar written without them): analyse it now."""
+        edit = self.edit
+        if self.session is not None and edit.task and not edit.task_result:
+            self._analyse_job = self.worker.submit("analyse", "analyse", task=edit.task, reference=edit.reference,
+                                                   settings=self._settings_or_empty(), session=self.session)
+
+    def _settings_or_empty(self) -> dict:
+        try:
+            return self.edit.settings()
+        except (ValueError, OSError):
+            return {}
+
+    def _after_failed_open(self, failed: Path | None) -> None:
+        """A photo could not be opened (its error is shown): show the one open before, else
+        the next photo of the filmstrip that has not failed, else a clear empty state."""
+        if failed is not None:
+            self._failed_opens.add(str(failed))
+        if self.session is not None:
+            self.filmstrip.set_current(str(self.path))
+            # opening dropped the open photo's renders: ask for them again
+            self._orig_key = None
+            self._analyse_missing()
+            self.request_preview()
+            self._refresh_presets()
+            return
+        paths = self.filmstrip.paths()
+        k = paths.index(str(failed)) if failed is not None and str(failed) in paths else -1
+        for p in paths[k + 1:] + paths[:max(0, k)]:
+            if p not in self._failed_opens:
+                self.open_path(p)
+                return
+        name = failed.name if failed is not None else "the photo"
+        self.viewer.message = f"{name} could not be opened. Open another photo (Ctrl+O) or drop one here"
+        self.viewer.update()
 
     # ------------------------------------------------------------------ edit state
     def apply_edit(self, new: Edit, text: str, key: str | None = None) -> None:
@@ -343,7 +467,10 @@ class MainWindow(QMainWindow):
         self.undo.push(EditCommand(self, self.edit.copy(), new, text, key))
 
     def _set_edit(self, edit: Edit) -> None:
+        framing = _framing_key(self._settings_or_empty())
         self.edit = edit.copy()
+        if _framing_key(self._settings_or_empty()) != framing:
+            self.viewer.clear_tiles()
         self._edit_version += 1
         self._sync_controls()
         self._update_title()
@@ -356,7 +483,92 @@ class MainWindow(QMainWindow):
         self.presets.select(self.edit.preset)
         self.video_bar.set_smooth(self.edit.temporal_smooth)
         rb = settings.get("region_boost")
-        self.viewer.rois = [tuple(r) for r in rb["roi"]] if rb else []
+        self.viewer.rois = [tuple(r) for r in rb["roi"]] if rb and not self.crop.active else []
+        if self.session is not None:
+            self.crop.sync(settings, self.session.size)
+        self._show_tool_state()
+
+    def _show_tool_state(self) -> None:
+        on = self.crop.active
+        self.controls.crop_controls.show_state(on, self.crop.level)
+        self.crop_action.setChecked(on)
+        for a in (self.apply_crop_action, self.cancel_crop_action, self.swap_crop_action):
+            a.setEnabled(on)
+
+    # ------------------------------------------------------------------ crop tool
+    def set_crop_tool(self, on: bool) -> None:
+        """Enter (``on``) or leave the crop tool (``R``; Enter leaves it too). Leaving shows
+        the framed photo; the crop was applied with each drag."""
+        on = bool(on) and self.session is not None
+        if on == self.crop.active:
+            self._show_tool_state()
+            return
+        if on:
+            for b in (self.controls.wb_tool, self.controls.roi_tool):
+                b.setChecked(False)                  # one tool at a time
+            self._crop_entry = {k: self.edit.params.get(k) for k in GEOMETRY_PARAMS}
+            self._crop_view = self.viewer.view_state()
+            self.crop.active = True
+            self.viewer.overlay = self.crop
+            self.viewer.show_after_only()
+        else:
+            self._leave_crop_tool()
+        self._sync_controls()
+        self.request_preview()
+
+    def _leave_crop_tool(self) -> None:
+        self.crop.active = self.crop.level = False
+        self.viewer.overlay = None
+        self.viewer.set_view_state(self._crop_view)
+        self.viewer.setCursor(Qt.CursorShape.ArrowCursor)
+        self._show_tool_state()
+
+    def cancel_crop(self) -> None:
+        """Esc in the crop tool: the geometry as it was when the tool was entered, and leave."""
+        if not self.crop.active:
+            return
+        new = self.edit.copy()
+        for k, v in self._crop_entry.items():
+            if v is None:
+                new.params.pop(k, None)
+            else:
+                new.params[k] = v
+        if new.params != self.edit.params:
+            self.apply_edit(new, "Cancel crop")
+        self.set_crop_tool(False)
+
+    def _on_aspect(self, name: str) -> None:
+        self.crop.set_aspect(name)
+
+    def _on_level(self, on: bool) -> None:
+        if on and not self.crop.active:
+            self.set_crop_tool(True)
+        self.crop.level = bool(on) and self.crop.active
+        self._show_tool_state()
+        self.viewer.update()
+
+    def _on_geometry(self, params: dict, text: str = "Crop") -> None:
+        """Set geometry parameters (the crop tool, the rotate and flip buttons) as one undo step."""
+        if self.session is None:
+            return
+        from ..core import registry
+        new = self.edit.copy()
+        for k, v in params.items():
+            p = registry.get_param(k)
+            try:
+                v = p.validate(v)
+            except ValueError as e:
+                self._error(str(e))
+                self._sync_controls()
+                return
+            if p.is_default(v):
+                new.params.pop(k, None)
+            else:
+                new.params[k] = v
+        if new.params == self.edit.params:
+            self._sync_controls()
+            return
+        self.apply_edit(new, text, key=None)
 
     def _on_param(self, name: str, value: Any, dragging: bool) -> None:
         new = self.edit.copy()
@@ -406,7 +618,7 @@ class MainWindow(QMainWindow):
                 return
         self.statusBar().showMessage(f"Analysing ({task})…")
         self._analyse_job = self.worker.submit("analyse", "analyse", task=task, reference=self.edit.reference,
-                                               session=self.session)
+                                               settings=self._settings_or_empty(), session=self.session)
 
     def _on_analysed(self, job: int, res: dict) -> None:
         if job != self._analyse_job or res["session"] is not self.session:
@@ -429,7 +641,7 @@ class MainWindow(QMainWindow):
         self.apply_edit(new, "Reference photo")
         if new.task == "style_transfer" or self.edit.task is None:
             self._analyse_job = self.worker.submit("analyse", "analyse", task="style_transfer", reference=str(path),
-                                                   session=self.session)
+                                                   settings=self._settings_or_empty(), session=self.session)
 
     def apply_preset(self, name: str) -> None:
         from ..io.presets import get_preset
@@ -448,8 +660,17 @@ class MainWindow(QMainWindow):
         self.apply_edit(Edit(reference=self.edit.reference), "Reset")
 
     def _on_tool(self, tool: str) -> None:
+        if tool and self.crop.active:
+            self.set_crop_tool(False)                # another tool leaves the crop tool
         self.viewer.tool = tool or None
         self.viewer.setCursor(Qt.CursorShape.CrossCursor if tool else Qt.CursorShape.ArrowCursor)
+        # the WB picker picks on the edited photo: after only while it is on, then as it was
+        if tool == "wb" and self._picker_view is None:
+            self._picker_view = self.viewer.view_state()
+            self.viewer.show_after_only()
+        elif tool != "wb" and self._picker_view is not None:
+            self.viewer.set_view_state(self._picker_view)
+            self._picker_view = None
 
     def _on_area(self, tool: str, rect: tuple) -> None:
         if tool == "wb":
@@ -459,7 +680,7 @@ class MainWindow(QMainWindow):
             new = self.edit.copy()
             cur = self.edit.settings().get("region_boost") or {"roi": [], "factor": 2.0}
             x, y, w, h = rect
-            W, H = self.session.size
+            W, H = self.viewer.image_size               # framed coordinates
             x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
             if x1 <= x0 or y1 <= y0:
                 return
@@ -478,21 +699,41 @@ class MainWindow(QMainWindow):
         new = self.edit.copy()
         new.params.update(values)
         self.apply_edit(new, f"White balance picker {values['temperature']:.0f} K")
+        self.controls.wb_tool.setChecked(False)      # one pick, then the viewer as it was
 
     # ------------------------------------------------------------------ previews
+    def display_settings(self) -> dict:
+        """The settings the viewer renders: the edit's, or with the crop tool active its view
+        of the whole turned photo (:func:`~kolors.gui.crop_tool.tool_view_settings`)."""
+        s = self.edit.settings()
+        return tool_view_settings(s) if self.crop.active else s
+
+    def _framed_size(self, settings: dict) -> tuple[int, int]:
+        """(w, h) of the photo as ``settings`` frame it (as ``PhotoSession.framed_size``; the
+        lens warp does not change the size, so no lens lookup on this thread)."""
+        f = framing_of(settings, *self.session.size)
+        return self.session.size if f is None else f.size
+
     def request_preview(self) -> None:
         if self.session is None:
             return
         side = self.viewer.preview_side()
         try:
-            settings = self.edit.settings()
+            settings = self.display_settings()
         except (ValueError, OSError) as e:       # e.g. the edit's user preset was deleted
             self._error(f"cannot render this edit: {e}")
             return
-        original = side != self._orig_side          # until it has arrived for this size
+        size = self._framed_size(settings)
+        self.viewer.set_image_size(size)
+        side = self.viewer.preview_side()
+        key = (side, _framing_key(settings))
+        original = key != self._orig_key            # until it has arrived for this size and framing
         self._proxy_side = side
+        self._preview_size = size
         self._preview_job = self.worker.submit("preview", "preview", settings=settings, max_side=side,
-                                               original=original, session=self.session)
+                                               original=original, clipping=self.clipping, session=self.session)
+        if original:
+            self._orig_jobs[self._preview_job] = key
         self.jobs.requested(self._preview_job)
         self._preview_settings = settings
         self.viewer.clear_tiles(before=False)
@@ -503,8 +744,12 @@ class MainWindow(QMainWindow):
         return self.session is not None and self._fine_job == self._preview_job
 
     def _on_original(self, job: int, img: QImage, side: int) -> None:
-        if side == self._proxy_side and job >= self._shown_job:
-            self._orig_side = side
+        key = self._orig_jobs.pop(job, None)
+        for j in [j for j in self._orig_jobs if j < job]:     # superseded: never rendered
+            del self._orig_jobs[j]
+        if side == self._proxy_side and job >= self._shown_job and key is not None \
+                and key[1] == _framing_key(self._preview_settings):
+            self._orig_key = key
             self.viewer.before = img
             self.viewer.update()
 
@@ -528,7 +773,7 @@ class MainWindow(QMainWindow):
         if job != self._preview_job:
             return
         if self._partial is None:
-            w, h = self.session.size
+            w, h = self._preview_size
             s = side / max(w, h) if max(w, h) > side else 1.0
             pw, ph = max(1, round(w * s)), max(1, round(h * s))
             self._partial = QImage(pw, ph, QImage.Format.Format_RGB888)
@@ -555,11 +800,40 @@ class MainWindow(QMainWindow):
         self.last_preview = arr
         self.last_preview_settings = self._preview_settings
         self._fine_job = job
-        self._proxy_scale = arr.shape[1] / max(1, self.session.size[0])
+        self._proxy_scale = arr.shape[1] / max(1, self._preview_size[0])
         self._shown_job = job
         self.render_ms = ms
         self.time_label.setText(f"Render {ms:.0f} ms")
         self.scopes.set_scopes(scopes)
+        self._thumb_timer.start()
+
+    # ------------------------------------------------------------------ clipping warnings
+    def set_clipping(self, on: bool) -> None:
+        """Clipping warnings on the viewer (``J``): clipped highlights and shadows coloured
+        (computed by the worker on each preview it renders)."""
+        self.clipping = bool(on)
+        self.clipping_action.setChecked(self.clipping)
+        self.viewer.clipping = self.clipping
+        if not self.clipping:
+            self.viewer.clip_after = None
+            self.clip_label.setText("")
+        self.viewer.clear_tiles(before=False)
+        self.viewer.update()
+        self.request_preview()
+
+    def _on_clipping(self, job: int, img: QImage, shares: dict, side: int) -> None:
+        if not self.clipping or job < self._clip_job or side != self._proxy_side or job < self._shown_job:
+            return
+        self._clip_job = job
+        self.clip_shares = dict(shares)
+        self.viewer.clip_after = img
+        self.clip_label.setText(f"Clipped: highlights {shares['highlights'] * 100:.1f} %, "
+                                f"shadows {shares['shadows'] * 100:.1f} %")
+        self.viewer.update()
+
+    def _on_lens_status(self, job: int, text: str) -> None:
+        if job == self._preview_job:
+            self.lens_label.setText(text)
 
     def _view_settled(self) -> None:
         v = self.viewer
@@ -572,13 +846,13 @@ class MainWindow(QMainWindow):
         if not v.needs_full_resolution(self._proxy_scale):
             return
         x0, y0, x1, y1 = v.visible_rect()
-        w, h = self.session.size
+        w, h = v.image_size
         have = set(v.tiles_after)
         tiles = [t for t in region_for_tiles(x0, y0, x1, y1, w, h, TILE) if t not in have]
         if tiles:
             before = [t for t in tiles if t not in v.tiles_before]
             self._region_job = self.worker.submit("region", "region", tiles=tiles, before=before,
-                                                  settings=self.edit.settings(),
+                                                  settings=self.display_settings(), clipping=self.clipping,
                                                   session=self.session)
             self.jobs.for_version(self._region_job, self._edit_version)
 
@@ -652,7 +926,8 @@ class MainWindow(QMainWindow):
         except ValueError as e:
             self._error(f"cannot paste settings: {e}")
             return
-        pasted.task_result = {}          # a task's values belong to its photo: re-analysed
+        # exactly the source's edit: its task's values too (nothing is re-analysed, so the
+        # manual changes made after the task stay as they were)
         targets = [p for p in self.filmstrip.selected_paths() if self.path is None or Path(p) != self.path]
         from ..engine.edit import save_edit
         for p in targets:
@@ -660,16 +935,10 @@ class MainWindow(QMainWindow):
                 save_edit(p, pasted)
             except (OSError, ValueError) as e:
                 self._error(f"could not paste onto {p}: {e}")
+        self._refresh_film([str(p) for p in targets])
         if self.session is not None and (not targets or str(self.path) in self.filmstrip.selected_paths()
                                          or len(self.filmstrip.selected_paths()) <= 1):
-            keep = self.edit.copy()
-            keep.preset, keep.params, keep.intensity = pasted.preset, dict(pasted.params), pasted.intensity
-            keep.reference = pasted.reference or keep.reference
-            if pasted.task != keep.task:
-                keep.task, keep.task_result = None, {}
-            self.apply_edit(keep, "Paste settings")
-            if pasted.task and pasted.task != self.edit.task:
-                self.run_task(pasted.task)
+            self.apply_edit(pasted.copy(), "Paste settings")
         self.statusBar().showMessage(f"Settings pasted{f' onto {len(targets)} photos' if targets else ''}", 3000)
 
     # ------------------------------------------------------------------ export (gui.exports)
@@ -719,6 +988,8 @@ class MainWindow(QMainWindow):
         titles = {"open": "Cannot open", "export": "Export failed", "analyse": "Task failed",
                   "pick": "White balance picker"}
         self._error(message, titles.get(lane, "Error"))
+        if lane == "open" and job and job == getattr(self, "_open_job", None):
+            self._after_failed_open(self._opening)
 
     def _error(self, message: str, title: str = "Kolors") -> None:
         """A non-blocking dialog; the window stays usable."""

@@ -2,8 +2,14 @@
 
 It only draws QImages the worker made: the *proxy* previews (before and after, screen
 sized) and, above the proxy's resolution (e.g. 100 %), full-resolution tiles of the
-visible area. Coordinates: ``zoom`` is screen pixels per full-resolution image pixel;
+visible area. Coordinates: ``zoom`` is screen pixels per full-resolution image pixel of the
+photo *as framed* (cropped, turned, straightened: ``image_size`` is the framed size);
 ``center`` is the image point at the middle of the (each, in side by side) view.
+
+With clipping warnings on (``clipping``), the edited side shows ``clip_after`` (the
+worker's overlay of the same preview) instead of the preview. A tool that draws on the
+photo (the crop tool) is an ``overlay``: it paints over the photo and gets the mouse
+first; while one is set the viewer shows one pane.
 """
 from __future__ import annotations
 
@@ -39,7 +45,10 @@ class Viewer(QWidget):
         self.after_partial: QImage | None = None   # fine bands being assembled
         self.tiles_after: dict[tuple, QImage] = {}
         self.tiles_before: dict[tuple, QImage] = {}
+        self.clipping = False              # show the clipping warning instead of the edit
+        self.clip_after: QImage | None = None
         self.tool: str | None = None       # None | 'wb' | 'roi'
+        self.overlay = None                # e.g. the crop tool: paint(p), mouse_press/move/release(e) -> bool
         self.rois: list[tuple[int, int, int, int]] = []
         self._drag: tuple | None = None
         self._rubber: QRectF | None = None
@@ -56,6 +65,34 @@ class Viewer(QWidget):
         self._update_fit()
         self.viewChanged.emit()
         self.update()
+
+    def set_image_size(self, size: tuple[int, int]) -> None:
+        """The framed photo's size changed (a crop, a turn): refit, forget tiles; the
+        images shown stay until the new renders replace them."""
+        size = (int(size[0]), int(size[1]))
+        if size == tuple(self.image_size):
+            return
+        self.image_size = size
+        self.tiles_after.clear()
+        self.tiles_before.clear()
+        self.fit = True
+        self._update_fit()
+        self.viewChanged.emit()
+        self.update()
+
+    def view_state(self) -> tuple[str, bool]:
+        """(mode, show_before): what :meth:`set_view_state` restores."""
+        return self.mode, self.show_before
+
+    def set_view_state(self, state: tuple[str, bool]) -> None:
+        self.mode, self.show_before = state
+        self._update_fit()
+        self.viewChanged.emit()
+        self.update()
+
+    def show_after_only(self) -> None:
+        """One pane with the edited photo (toggle mode, showing after)."""
+        self.set_view_state(("toggle", False))
 
     def clear_tiles(self, before: bool = True) -> None:
         """Forget the full-resolution tiles (``before=False``: only the edited ones: the
@@ -141,6 +178,11 @@ class Viewer(QWidget):
         return QPointF(pane.center().x() + 0.5 - self.center.x() * self.zoom,
                        pane.center().y() + 0.5 - self.center.y() * self.zoom)
 
+    def to_widget(self, pt: QPointF) -> QPointF:
+        """Widget position of image point ``pt`` (the single or left pane)."""
+        o = self._origin(self._pane())
+        return QPointF(o.x() + pt.x() * self.zoom, o.y() + pt.y() * self.zoom)
+
     def to_image(self, pos: QPointF) -> QPointF:
         pane = self._pane()
         x = pos.x()
@@ -213,6 +255,8 @@ class Viewer(QWidget):
         if self._rubber is not None:
             p.setPen(QPen(QColor(255, 255, 255), 1, Qt.PenStyle.DashLine))
             p.drawRect(self._rubber)
+        if self.overlay is not None:
+            self.overlay.paint(p)
 
     def _label(self, p: QPainter, r: QRect, text: str, right: bool = False) -> None:
         p.setPen(QColor(230, 230, 230))
@@ -223,7 +267,8 @@ class Viewer(QWidget):
         w, h = self.image_size
         o = self._origin(pane)
         target = QRectF(o.x(), o.y(), w * self.zoom, h * self.zoom)
-        img = self.before if before else (self.after_partial or self.after)
+        clip = not before and self.clipping and self.clip_after is not None
+        img = self.before if before else self.clip_after if clip else (self.after_partial or self.after)
         p.save()
         p.setClipRect(pane, Qt.ClipOperation.IntersectClip)
         if img is not None:
@@ -251,6 +296,8 @@ class Viewer(QWidget):
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
         pos = event.position()
+        if self.overlay is not None and self.image_size[0] and self.overlay.mouse_press(event):
+            return
         if event.button() != Qt.MouseButton.LeftButton or not self.image_size[0]:
             return
         if self.tool:
@@ -263,6 +310,8 @@ class Viewer(QWidget):
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         pos = event.position()
+        if self.overlay is not None and self._drag is None and self.overlay.mouse_move(event):
+            return
         if self._drag is None:
             self.setCursor(Qt.CursorShape.SplitHCursor if self._near_divider(pos.x()) else
                            Qt.CursorShape.CrossCursor if self.tool else Qt.CursorShape.ArrowCursor)
@@ -281,6 +330,8 @@ class Viewer(QWidget):
         self.update()
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if self.overlay is not None and self._drag is None and self.overlay.mouse_release(event):
+            return
         if self._drag and self._drag[0] == "tool" and self._rubber is not None:
             a = self.to_image(self._rubber.topLeft())
             b = self.to_image(self._rubber.bottomRight())
@@ -299,6 +350,8 @@ class Viewer(QWidget):
         self.update()
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802
+        if self.overlay is not None:
+            return
         if self.fit:
             self.set_zoom(1.0, event.position())
         else:

@@ -2,12 +2,15 @@
 
 The GUI thread never runs torch or pixel maths; it posts requests here and gets results
 back as queued signals. Requests travel in *lanes* (``open``, ``analyse``, ``pick``,
-``preview``, ``region``, ``export``, ``presets``, ``film``). Each request gets a job id;
+``preview``, ``region``, ``export``, ``presets``, ``film``, ``thumb``). Each request gets a job id;
 in a superseding lane (everything but ``export``) a newer request replaces a waiting
 one, and a render in progress polls ``should_cancel`` between bands/tiles and stops when
 a newer request of its lane has arrived — a dragged slider renders the latest state, not
 every state. Previews come coarse first (a 17³ table at half size), then fine in bands,
-then the scopes. Exceptions become the ``failed`` signal; the thread keeps running.
+then the scopes. With ``clipping`` a preview (coarse and fine) and its tiles also come as
+the clipping warning (:func:`kolors.core.scopes.clipping_overlay`). Filmstrip thumbnails
+are rendered with each photo's sidecar edit. Exceptions become the ``failed`` signal; the
+thread keeps running.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ __all__ = ["RenderWorker", "Request", "to_qimage"]
 log = logging.getLogger("kolors.gui.worker")
 
 #: lanes in priority order
-LANES = ("open", "seek", "analyse", "pick", "preview", "region", "export", "presets", "film")
+LANES = ("open", "seek", "analyse", "pick", "preview", "region", "export", "presets", "film", "thumb")
 _QUEUED = {"export"}
 
 
@@ -74,6 +77,8 @@ class RenderWorker(QObject):
     cancelled = Signal(int, int)              # job, files already written (a batch)
     presetThumb = Signal(int, str, object)    # job, preset name, QImage
     filmThumb = Signal(int, str, object)      # job, path, QImage
+    clipping = Signal(int, object, object, int)  # job, QImage of the clipping warning, shares, max_side
+    lensStatus = Signal(int, str)             # job, what the lens corrections found ('' when off)
     failed = Signal(int, str, str)            # job, lane, message
     message = Signal(str)
 
@@ -255,7 +260,7 @@ class RenderWorker(QObject):
 
     def _do_analyse(self, req: Request) -> None:
         s = self._session(req)
-        result = s.analyse(req.args["task"], req.args.get("reference"))
+        result = s.analyse(req.args["task"], req.args.get("reference"), req.args.get("settings"))
         self._check(req)
         self.analysed.emit(req.job, {"task": req.args["task"], "result": result, "session": s})
 
@@ -268,13 +273,16 @@ class RenderWorker(QObject):
         settings, side = req.args["settings"], int(req.args["max_side"])
         stale = self._stale(req)
         t0 = time.perf_counter()
+        clip = bool(req.args.get("clipping"))
         if req.args.get("original"):
-            self.original.emit(req.job, self._display(s.original(side)), side)
+            self.original.emit(req.job, self._display(s.original(side, settings)), side)
         if req.args.get("coarse", True):
             c = s.render_preview(settings, side, coarse=True, should_cancel=stale)
             # shown even when a newer state is already waiting: during a fast drag the
             # viewer follows with the newest finished state instead of waiting for a pause
             self.coarse.emit(req.job, self._display(c), side)
+            if clip:
+                self._clipping(req.job, c, side)
             self._check(req)
 
         def on_band(y: int, rows: np.ndarray) -> None:
@@ -286,17 +294,32 @@ class RenderWorker(QObject):
         from ..core.scopes import compute_scopes
         scopes = compute_scopes(out)
         self.fine.emit(req.job, out, scopes, (time.perf_counter() - t0) * 1000)
+        if clip:
+            self._clipping(req.job, out, side)
+        if hasattr(s, "lens_status"):
+            self.lensStatus.emit(req.job, s.lens_status(settings) if settings.get("lens_correction") else "")
+
+    def _clipping(self, job: int, rgb: np.ndarray, side: int) -> None:
+        from ..core.scopes import clipping_overlay
+        overlay, shares = clipping_overlay(rgb)
+        self.clipping.emit(job, self._display(overlay), shares, side)
 
     def _do_region(self, req: Request) -> None:
         s = self._session(req)
         settings = req.args["settings"]
         stale = self._stale(req)
         need_before = set(req.args.get("before", ()))
+        from ..core.geometry import GEOMETRY_PARAMS
+        framing = {k: settings[k] for k in GEOMETRY_PARAMS if k in settings}    # before: the same framing
+        clip = bool(req.args.get("clipping"))
         for rect in req.args["tiles"]:
             self._check(req)
             after = s.render_region(settings, rect, should_cancel=stale)
-            before = s.render_region({}, rect, should_cancel=stale) if rect in need_before else None
+            before = s.render_region(framing, rect, should_cancel=stale) if rect in need_before else None
             self._check(req)
+            if clip:
+                from ..core.scopes import clipping_overlay
+                after = clipping_overlay(after)[0]
             self.tile.emit(req.job, rect, self._display(after), None if before is None else self._display(before))
 
     def _do_export(self, req: Request) -> None:
@@ -325,14 +348,17 @@ class RenderWorker(QObject):
                 self.progress.emit(req.job, (i + f) / n, f"Exporting {name} ({i + 1}/{n})")
             try:
                 session = src if isinstance(src, PhotoSession) else PhotoSession(self.enhancer, src)
-                if isinstance(settings, Edit):        # a sidecar's edit: a pasted task is analysed here
+                if settings is None:                  # a photo without a sidecar: its own starting values
+                    settings = Edit(defaults=session.photo_defaults())
+                if isinstance(settings, Edit):        # a sidecar's edit: a task without values is analysed here
                     edit = settings.copy()
                     if edit.task and not edit.task_result:
-                        edit.task_result = session.analyse(edit.task, edit.reference)
+                        edit.task_result = session.analyse(edit.task, edit.reference, edit.settings())
                     settings = edit.settings()
                 written.append(session.export(dst, settings, quality=a.get("quality", 95), bits=a.get("bits"),
                                               long_side=a.get("long_side"), on_progress=prog,
-                                              should_cancel=stale))
+                                              should_cancel=stale,
+                                              output_sharpening=float(a.get("output_sharpening", 0.0))))
                 a["_written"] = len(written)
             except Cancelled:
                 raise
@@ -383,11 +409,49 @@ class RenderWorker(QObject):
             self.presetThumb.emit(req.job, name, self._display(img))
 
     def _do_film(self, req: Request) -> None:
+        """Thumbnails of ``paths``: a photo with an edit sidecar rendered with its edit, the
+        others from the file (a RAW's embedded preview)."""
         from ..engine.thumbs import file_thumbnail
+        side = int(req.args.get("max_side", 128))
         for path in self._background_items(req, "paths"):
             try:
-                arr = file_thumbnail(path, int(req.args.get("max_side", 128)))
+                edit = _sidecar_edit(path)
+                if edit is not None:
+                    from ..engine.session import PhotoSession
+                    img = self._display(PhotoSession(self.enhancer, path).render_preview(
+                        edit.settings(), side, lut_size=17, should_cancel=self._stale(req)))
+                else:
+                    img = to_qimage(file_thumbnail(path, side))
+            except Cancelled:
+                raise
             except Exception as e:  # noqa: BLE001 - an unreadable file gets a placeholder
                 self.message.emit(f"{path}: {e}")
                 continue
-            self.filmThumb.emit(req.job, str(path), to_qimage(arr))
+            self.filmThumb.emit(req.job, str(path), img)
+
+    def _do_thumb(self, req: Request) -> None:
+        """The open photo's filmstrip thumbnail with its current edit (args: session,
+        settings, path, max_side)."""
+        s = self._session(req)
+        img = s.render_preview(req.args["settings"], int(req.args.get("max_side", 96)), lut_size=17,
+                               should_cancel=self._stale(req))
+        self._check(req)
+        self.filmThumb.emit(req.job, str(req.args["path"]), self._display(img))
+
+
+def _sidecar_edit(path: str | Path):
+    """The edit of ``path``'s sidecar, or None when it has none that is usable or it is
+    unedited. Read only: a bad sidecar is left for :func:`kolors.engine.edit.load_edit` to
+    set aside when the photo is opened (a thumbnail never moves files)."""
+    import json
+
+    from ..engine.edit import Edit
+    from ..io.sidecar import sidecar_path
+    sc = sidecar_path(path)
+    if not sc.is_file():
+        return None
+    try:
+        edit = Edit.from_json(json.loads(sc.read_text(encoding="utf-8"))["edit"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return None if edit.is_unedited() and not edit.defaults else edit
