@@ -195,7 +195,7 @@ class _Group(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 2, 0, 2)
         self.button = QToolButton()
-        self.button.setText(title)
+        self.button.setText(title.replace("&", "&&"))        # "Crop & straighten": no mnemonic
         self.button.setCheckable(True)
         self.button.setChecked(True)
         self.button.setArrowType(Qt.ArrowType.DownArrow)

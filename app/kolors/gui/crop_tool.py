@@ -28,7 +28,7 @@ import math
 from typing import Any, Mapping
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QGridLayout, QPushButton, QToolButton, QWidget
 
 from .widgets import NoWheelCombo
@@ -287,11 +287,12 @@ class CropTool(QObject):
         r = self._widget_rect()
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        outside = QPainterPath()
-        outside.addRect(QRectF(v.rect()))
-        inner = QPainterPath()
-        inner.addRect(r)
-        p.fillPath(outside.subtracted(inner), QColor(0, 0, 0, 150))
+        dim = QColor(0, 0, 0, 150)                 # the outside of the crop, dimmed
+        W, H = float(v.width()), float(v.height())
+        for part in (QRectF(0, 0, W, max(0.0, r.top())), QRectF(0, r.bottom(), W, max(0.0, H - r.bottom())),
+                     QRectF(0, r.top(), max(0.0, r.left()), r.height()),
+                     QRectF(r.right(), r.top(), max(0.0, W - r.right()), r.height())):
+            p.fillRect(part, dim)
         # the turned photo's outline (straightened: where its edges are)
         if self.straighten:
             Wo, Ho = self.oriented_size

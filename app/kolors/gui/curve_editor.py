@@ -177,7 +177,7 @@ class CurveCanvas(QWidget):
         p.drawLine(a.bottomLeft(), a.topRight())
         for colour, pts in self.others:
             faint = QColor(colour)
-            faint.setAlpha(110)
+            faint.setAlpha(170)
             self._draw_curve(p, pts, faint, 1.0)
         self._draw_curve(p, self.points, self.colour, 2.0)
         p.setPen(QPen(QColor(20, 20, 20), 1))

@@ -725,6 +725,10 @@ class MainWindow(QMainWindow):
             return
         size = self._framed_size(settings)
         self.viewer.set_image_size(size)
+        src = self.session.size
+        text = self.size_label.text().split(" → ")[0]
+        self.size_label.setText(text if tuple(size) == tuple(src) or self.crop.active
+                                else f"{text} → {size[0]}×{size[1]}")
         side = self.viewer.preview_side()
         key = (side, _framing_key(settings))
         original = key != self._orig_key            # until it has arrived for this size and framing
