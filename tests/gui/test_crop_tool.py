@@ -8,35 +8,15 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QKeySequence, QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QKeySequence
 
 from kolors.io.images import read_image
 from kolors.io.sidecar import sidecar_path
 
-from gui_helpers import idle, wait_until
+from gui_helpers import drag, idle, open_photo, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def _open(window, path):
-    window.open_path(path)
-    wait_until(lambda: window.path == path and window.last_preview is not None, 60, f"opening {path.name}")
-    idle(window)
-
-
-def _mouse(widget, kind, pos: QPointF, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
-    buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else Qt.MouseButton.LeftButton
-    QApplication.sendEvent(widget, QMouseEvent(kind, pos, QPointF(widget.mapToGlobal(pos.toPoint())),
-                                               Qt.MouseButton.LeftButton, buttons, modifiers))
-
-
-def _drag(widget, a: QPointF, b: QPointF, steps: int = 12, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
-    _mouse(widget, QEvent.Type.MouseButtonPress, a, modifiers)
-    for k in range(1, steps + 1):
-        _mouse(widget, QEvent.Type.MouseMove, a + (b - a) * (k / steps), modifiers)
-    _mouse(widget, QEvent.Type.MouseButtonRelease, b, modifiers)
 
 
 def _crop_px(window):
@@ -54,7 +34,7 @@ def test_square_crop_with_handles_is_shown_and_exported(window, photos, tmp_path
     from kolors.engine.session import PhotoSession
     from kolors.gui.export_dialog import ExportOptions
     src = photos[0]
-    _open(window, src)
+    open_photo(window, src)
     v, tool = window.viewer, window.crop
     assert window.crop_action.shortcut() == QKeySequence("R")
     window.crop_action.trigger()
@@ -68,14 +48,14 @@ def test_square_crop_with_handles_is_shown_and_exported(window, photos, tmp_path
     steps = window.undo.count()
     # the bottom-right handle 100 screen pixels in and up: a smaller square, top-left fixed
     br = v.to_widget(tool.rect.bottomRight())
-    _drag(v, br, br - QPointF(100, 100))
+    drag(v, br, br - QPointF(100, 100))
     x0b, y0b, x1b, y1b = _crop_px(window)
     assert (x0b, y0b) == pytest.approx((x0, y0), abs=0.5)
     side = 512 - 100 / v.zoom
     assert (x1b - x0b, y1b - y0b) == pytest.approx((side, side), abs=1.0)
     # drag inside: move it left by 40 screen pixels
     c = v.to_widget(tool.rect.center())
-    _drag(v, c, c - QPointF(40, 0))
+    drag(v, c, c - QPointF(40, 0))
     x0c, y0c, x1c, y1c = _crop_px(window)
     assert x0c == pytest.approx(x0b - 40 / v.zoom, abs=1.0) and y0c == pytest.approx(y0b, abs=0.5)
     assert window.undo.count() == steps + 2                                # one step per drag
@@ -109,14 +89,14 @@ def test_straighten_tool_levels_the_horizon_and_turns_flip(window, photos):
     clockwise), the crop shrinks to stay inside the turned photo (no empty corners); the
     rotate and flip buttons turn and mirror the framed photo; copy/paste carries the
     geometry."""
-    _open(window, photos[0])
+    open_photo(window, photos[0])
     v, tool, cc = window.viewer, window.crop, window.controls.crop_controls
     window.set_crop_tool(True)
     idle(window)
     cc.level.setChecked(True)
     assert tool.level
     a, b = QPointF(100, 300), QPointF(600, 300 - 500 * math.tan(math.radians(4)))
-    _drag(v, v.to_widget(a), v.to_widget(b), steps=20)
+    drag(v, v.to_widget(a), v.to_widget(b), steps=20)
     assert window.edit.params["straighten"] == pytest.approx(4.0, abs=0.15)
     settings = window.edit.settings()
     f = window.session.framing(settings)

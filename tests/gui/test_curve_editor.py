@@ -8,32 +8,13 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from gui_helpers import idle, wait_until
+from gui_helpers import drag, idle, open_photo, send_mouse
 
 pytestmark = pytest.mark.slow
 
 
-def _open(window, path):
-    window.open_path(path)
-    wait_until(lambda: window.path == path and window.last_preview is not None, 60, f"opening {path.name}")
-    idle(window)
-
-
-def _send(widget, kind, pos: QPointF, button=Qt.MouseButton.LeftButton) -> None:
-    buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else button
-    QApplication.sendEvent(widget, QMouseEvent(kind, pos, QPointF(widget.mapToGlobal(pos.toPoint())), button,
-                                               buttons, Qt.KeyboardModifier.NoModifier))
-
-
-def _drag(widget, a: QPointF, b: QPointF, steps: int = 10) -> None:
-    _send(widget, QEvent.Type.MouseButtonPress, a)
-    for k in range(1, steps + 1):
-        _send(widget, QEvent.Type.MouseMove, a + (b - a) * (k / steps))
-    _send(widget, QEvent.Type.MouseButtonRelease, b)
-
-
 def test_curve_editor_writes_the_tone_curves(window, photos):
-    _open(window, photos[0])
+    open_photo(window, photos[0])
     ed = window.controls.curve_editor
     cv = ed.canvas
     assert cv.width() >= 150 and cv.height() >= 150
@@ -41,7 +22,7 @@ def test_curve_editor_writes_the_tone_curves(window, photos):
     steps = window.undo.count()
     # click at the middle of the diagonal and drag it up: one point, one undo step
     end = cv.to_widget(0.5, 0.7)
-    _drag(cv, cv.to_widget(0.5, 0.5), end)
+    drag(cv, cv.to_widget(0.5, 0.5), end)
     x, y = cv.to_value(end)
     assert window.edit.params["tone_curve"] == [[0.0, 0.0], [round(x, 4), round(y, 4)], [1.0, 1.0]]
     assert x == pytest.approx(0.5, abs=0.01) and y == pytest.approx(0.7, abs=0.01)
@@ -49,13 +30,13 @@ def test_curve_editor_writes_the_tone_curves(window, photos):
     idle(window)
     assert window.last_preview.mean() > shown.mean() + 10              # the picture is brighter
     # an end point moves only up and down
-    _drag(cv, cv.to_widget(0.0, 0.0), cv.to_widget(0.3, 0.2))
+    drag(cv, cv.to_widget(0.0, 0.0), cv.to_widget(0.3, 0.2))
     pts = window.edit.params["tone_curve"]
     assert pts[0][0] == 0.0 and pts[0][1] == pytest.approx(0.2, abs=0.01) and len(pts) == 3
     # the red channel: its own parameter, the RGB curve unchanged
     ed.buttons["tone_curve_red"].click()
     assert ed.channel == "tone_curve_red"
-    _drag(cv, cv.to_widget(0.5, 0.5), cv.to_widget(0.5, 0.3))
+    drag(cv, cv.to_widget(0.5, 0.5), cv.to_widget(0.5, 0.3))
     assert len(window.edit.params["tone_curve_red"]) == 3
     assert window.edit.params["tone_curve"] == pts
     idle(window)
@@ -71,11 +52,11 @@ def test_curve_editor_writes_the_tone_curves(window, photos):
     ed.buttons["tone_curve"].click()
     mx, my = window.edit.params["tone_curve"][1]
     at = cv.to_widget(mx, my)
-    _send(cv, QEvent.Type.MouseButtonPress, at, Qt.MouseButton.RightButton)
-    _send(cv, QEvent.Type.MouseButtonRelease, at, Qt.MouseButton.RightButton)
+    send_mouse(cv, QEvent.Type.MouseButtonPress, at, Qt.MouseButton.RightButton)
+    send_mouse(cv, QEvent.Type.MouseButtonRelease, at, Qt.MouseButton.RightButton)
     assert len(window.edit.params["tone_curve"]) == 2
     n = window.undo.count()
-    _drag(cv, cv.to_widget(0.6, 0.6), cv.to_widget(0.6, 0.6) + QPointF(0, cv.height()))
+    drag(cv, cv.to_widget(0.6, 0.6), cv.to_widget(0.6, 0.6) + QPointF(0, cv.height()))
     assert len(window.edit.params["tone_curve"]) == 2 and window.undo.count() <= n + 1
     # undo walks back: the red curve again
     while "tone_curve_red" not in window.edit.params:

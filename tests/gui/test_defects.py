@@ -10,24 +10,15 @@ import shutil
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QImage, QMouseEvent
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QComboBox, QScrollArea, QStyle, QStyleOptionSlider
 
 from kolors.gui.controls import ParamSlider
 from kolors.io.sidecar import sidecar_path
 
-from gui_helpers import idle, wait_until
+from gui_helpers import idle, open_photo, send_mouse, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def _open(window, path):
-    """Open a photo, or a folder (its first photo), and wait for its preview."""
-    window.open_path(path)
-    if path.is_dir():
-        path = sorted(p for p in path.iterdir() if p.suffix == ".png")[0]
-    wait_until(lambda: window.path == path and window.last_preview is not None, 60, f"opening {path.name}")
-    idle(window)
 
 
 def _wheel(widget, dy: int = -120) -> None:
@@ -39,13 +30,6 @@ def _wheel(widget, dy: int = -120) -> None:
     pos = widget.mapTo(top, QPoint(widget.width() // 2, widget.height() // 2))
     QTest.wheelEvent(top.windowHandle(), QPointF(pos), QPoint(0, dy))
     QApplication.processEvents()
-
-
-def _mouse(widget, kind, pos: QPointF, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
-    buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else Qt.MouseButton.LeftButton
-    ev = QMouseEvent(kind, pos, QPointF(widget.mapToGlobal(pos.toPoint())), Qt.MouseButton.LeftButton, buttons,
-                     modifiers)
-    QApplication.sendEvent(widget, ev)
 
 
 def _mean(img: QImage) -> float:
@@ -94,7 +78,7 @@ def test_paste_gives_the_target_exactly_the_source_edit(window, photos):
     """After a task and a manual change of a value the task set, pasting onto another photo
     (selected in the filmstrip) and onto the open one gives each exactly the source's edit:
     the task's values and the manual change, nothing re-analysed."""
-    _open(window, photos[0])
+    open_photo(window, photos[0])
     window.run_task("color_correction")
     wait_until(lambda: window.edit.task == "color_correction", 120, "the task")
     window._on_param("exposure", 0.6, False)              # a value the task set, changed by hand
@@ -106,12 +90,12 @@ def test_paste_gives_the_target_exactly_the_source_edit(window, photos):
     window.filmstrip.items[str(photos[1])].setSelected(True)
     window.paste_settings()
     assert json.loads(sidecar_path(photos[1]).read_text())["edit"] == source
-    _open(window, photos[1])
+    open_photo(window, photos[1])
     wait_until(lambda: not window.worker.busy(), 60, "the worker")
     idle(window)
     assert window.edit.to_json() == source
     # onto the open photo itself (another edit first)
-    _open(window, photos[2])
+    open_photo(window, photos[2])
     window._on_param("contrast", 0.5, False)
     window.filmstrip.clearSelection()
     window.paste_settings()
@@ -129,7 +113,7 @@ def test_filmstrip_thumbnails_show_each_photos_edit(window, photos):
     from kolors.engine.edit import Edit, save_edit
     from kolors.engine.thumbs import file_thumbnail
     save_edit(photos[1], Edit(params={"exposure": 2.0}))
-    _open(window, photos[0].parent)
+    open_photo(window, photos[0].parent)
     plain = float(file_thumbnail(photos[2], 96).mean())
     wait_until(lambda: abs(_icon_mean(window, photos[2]) - plain) < 4, 60, "the unedited photo's thumbnail")
     plain = float(file_thumbnail(photos[1], 96).mean())
@@ -143,10 +127,10 @@ def test_filmstrip_thumbnails_show_each_photos_edit(window, photos):
 def test_file_open_lists_and_selects_the_file(window, photos, tmp_path):
     """File > Open of a photo the filmstrip does not list (new in the open folder, or in
     another folder): the filmstrip shows its folder with it, and it is the selected one."""
-    _open(window, photos[0].parent)
+    open_photo(window, photos[0].parent)
     new = photos[0].parent / "zz_new.png"                  # saved into the folder after it was opened
     shutil.copy(photos[2], new)
-    _open(window, new)
+    open_photo(window, new)
     fs = window.filmstrip
     assert str(new) in fs.items and fs.count() == 4
     assert fs.currentItem() is fs.items[str(new)] and fs.selected_paths() == [str(new)]
@@ -154,7 +138,7 @@ def test_file_open_lists_and_selects_the_file(window, photos, tmp_path):
     other.mkdir()
     dst = other / "another.png"
     shutil.copy(photos[1], dst)
-    _open(window, dst)
+    open_photo(window, dst)
     fs = window.filmstrip
     assert window.folder == other and list(fs.items) == [str(dst)]
     assert fs.currentItem() is fs.items[str(dst)] and fs.selected_paths() == [str(dst)]
@@ -171,10 +155,10 @@ def _handle_centre(slider) -> QPointF:
 
 def _drag(slider, dx: int, modifiers) -> None:
     start = _handle_centre(slider)
-    _mouse(slider, QEvent.Type.MouseButtonPress, start, modifiers)
+    send_mouse(slider, QEvent.Type.MouseButtonPress, start, modifiers=modifiers)
     for k in range(1, dx + 1):
-        _mouse(slider, QEvent.Type.MouseMove, start + QPointF(k, 0), modifiers)
-    _mouse(slider, QEvent.Type.MouseButtonRelease, start + QPointF(dx, 0), modifiers)
+        send_mouse(slider, QEvent.Type.MouseMove, start + QPointF(k, 0), modifiers=modifiers)
+    send_mouse(slider, QEvent.Type.MouseButtonRelease, start + QPointF(dx, 0), modifiers=modifiers)
 
 
 def test_exposure_has_fine_control(window):
@@ -202,7 +186,7 @@ def test_exposure_has_fine_control(window):
 
 # ---------------------------------------------------------------------- WB picker
 def test_wb_picker_shows_after_and_restores_the_mode(window, photos):
-    _open(window, photos[0])
+    open_photo(window, photos[0])
     v, wb = window.viewer, window.controls.wb_tool
     v.set_mode("side")
     wb.setChecked(True)
@@ -239,5 +223,5 @@ def test_after_a_corrupt_file_the_viewer_shows_a_photo(window, photos, tmp_path)
     idle(window)
     assert window.path == photos[0] and window.viewer.after is not None
     assert window.filmstrip.currentItem() is window.filmstrip.items[str(photos[0])]
-    _open(window, photos[1])
+    open_photo(window, photos[1])
     assert window.viewer.after is not None and window.viewer.image_size == (768, 512)

@@ -8,15 +8,9 @@ from PySide6.QtGui import QImage, QKeySequence
 
 from kolors.io.images import read_image
 
-from gui_helpers import idle, wait_until
+from gui_helpers import idle, open_photo, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def _open(window, path):
-    window.open_path(path)
-    wait_until(lambda: window.path == path and window.last_preview is not None, 60, f"opening {path.name}")
-    idle(window)
 
 
 def _array(img: QImage) -> np.ndarray:
@@ -30,7 +24,7 @@ def test_clipping_warnings_colour_the_clipped_pixels(window, photos):
     edit: clipped highlights red, crushed shadows blue, the rest the preview itself; it
     follows edits (coarse, then fine) and goes off with J again."""
     from kolors.core.scopes import CLIP_HIGH, CLIP_LOW, clipping_overlay
-    _open(window, photos[0])
+    open_photo(window, photos[0])
     window._on_param("exposure", 1.5, False)
     idle(window)
     assert window.clipping_action.shortcut() == QKeySequence("J")
@@ -66,7 +60,7 @@ def test_clipping_warnings_colour_the_clipped_pixels(window, photos):
 
 
 def test_lens_status_is_shown_when_lens_corrections_are_on(window, photos):
-    _open(window, photos[0])
+    open_photo(window, photos[0])
     assert window.lens_label.text() == ""
     window._on_param("lens_correction", True, False)
     idle(window)
@@ -83,7 +77,7 @@ def test_a_new_raw_starts_from_its_own_defaults(window, tmp_path):
     from rawgen import SHOT_K, make_dng, neutral_of
     from testdata import kodak_photo
     dng = make_dng(tmp_path / "iso.dng", read_image(kodak_photo(23)).data, neutral=neutral_of(SHOT_K), iso=1600)
-    _open(window, dng)
+    open_photo(window, dng)
     assert window.edit.defaults == window.session.photo_defaults()
     assert window.edit.defaults.get("luma_denoise", 0) > 0
     assert window.last_preview_settings["luma_denoise"] == window.edit.defaults["luma_denoise"]
@@ -98,7 +92,7 @@ def test_output_sharpening_is_passed_to_the_export(window, photos, tmp_path, qtb
     assert list(SHARPENING) == ["None", "Screen, low", "Screen, standard", "High"]
     dlg.sharpening.setCurrentText("Screen, standard")
     assert dlg.options().output_sharpening == 1.0
-    _open(window, photos[0])
+    open_photo(window, photos[0])
     window._on_param("exposure", 0.2, False)
     idle(window)
     job = window.export(ExportOptions(tmp_path / "out", "{name}", "PNG", 95, 8, output_sharpening=1.0))

@@ -13,15 +13,9 @@ from PySide6.QtCore import QTimer
 from kolors.io.images import read_image
 from kolors.io.sidecar import sidecar_path
 
-from gui_helpers import cancel_midway, idle, wait_until
+from gui_helpers import cancel_midway, idle, open_photo, wait_until
 
 pytestmark = pytest.mark.slow
-
-
-def _open(window, path):
-    window.open_path(path)
-    wait_until(lambda: window.path == path and window.last_preview is not None, 60, f"opening {path.name}")
-    idle(window)
 
 
 def _state(window):
@@ -68,7 +62,7 @@ def _distance(shown: np.ndarray, frac: tuple, image: np.ndarray) -> float:
 
 
 def _opened(window, photos):
-    _open(window, photos[0])
+    open_photo(window, photos[0])
     return photos[0]
 
 
@@ -210,7 +204,7 @@ def test_closing_saves_the_edit_and_reopening_restores_it(window, photos):
     assert json.loads(sidecar_path(src).read_text())["edit"] == json.loads(final)
     w2 = _second_window()
     try:
-        _open(w2, src)
+        open_photo(w2, src)
         assert _state(w2) == final
         assert w2.last_preview_settings == w2.edit.settings()
     finally:
@@ -226,7 +220,7 @@ def test_full_resolution_export_equals_kolors_enhance(window, photos, tmp_path):
     from kolors.gui.export_dialog import ExportOptions
     src = photos[0]
     before_bytes = src.read_bytes()
-    _open(window, src)
+    open_photo(window, src)
     window.apply_preset("cinema")
     window._on_param("exposure", 0.35, False)
     idle(window)
@@ -282,7 +276,7 @@ def test_heartbeat_during_full_resolution_export(window, tmp_path):
     from testdata import kodak_photo
     src = tmp_path / "big.png"      # 2268×1512 (3.4 MP), the size of the photo this was first measured on
     cv2.imwrite(str(src), cv2.resize(cv2.imread(str(kodak_photo(1))), (2268, 1512), interpolation=cv2.INTER_CUBIC))
-    _open(window, src)
+    open_photo(window, src)
     window._on_param("local_contrast", True, False)
     window._on_param("exposure", 0.3, False)
     idle(window)
@@ -304,7 +298,7 @@ def test_heartbeat_during_full_resolution_export(window, tmp_path):
 def test_corrupt_sidecar_is_set_aside_with_a_warning(window, photos):
     sc = sidecar_path(photos[1])
     sc.write_text("{ not json")
-    _open(window, photos[1])
+    open_photo(window, photos[1])
     assert "set aside" in window.last_error and window.dialogs
     assert not sc.exists() and list(photos[1].parent.glob("*.corrupt-*"))
     assert window.edit.is_unedited()
@@ -314,7 +308,7 @@ def test_auto_puts_the_model_values_on_the_sliders_and_picker(window, photos):
     import cv2
     big = photos[2].with_name("big.png")                 # 2304×1536: larger than the proxy
     cv2.imwrite(str(big), cv2.resize(cv2.imread(str(photos[2])), None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC))
-    _open(window, big)
+    open_photo(window, big)
     window.run_task("color_correction")
     wait_until(lambda: window.edit.task == "color_correction", 60, "the task")
     idle(window)
@@ -344,7 +338,7 @@ def test_auto_puts_the_model_values_on_the_sliders_and_picker(window, photos):
 
 
 def test_copy_paste_batch_export_and_user_preset(window, photos, tmp_path):
-    _open(window, photos[0])
+    open_photo(window, photos[0])
     window.apply_preset("warm")
     window._on_param("exposure", 0.4, False)
     idle(window)
@@ -393,7 +387,7 @@ def camera_raw(request, tmp_path):
 
 
 def test_camera_raw_opens_with_a_preview(window, camera_raw):
-    _open(window, camera_raw)
+    open_photo(window, camera_raw)
     assert window.session.is_raw and window.last_preview.mean() > 20
     shown = window.last_preview.mean()
     window._on_param("exposure", 0.5, False)
@@ -403,7 +397,7 @@ def test_camera_raw_opens_with_a_preview(window, camera_raw):
 
 
 def test_separate_drags_are_separate_undo_steps(window, photos):
-    _open(window, photos[0])
+    open_photo(window, photos[0])
     steps = window.controls.widgets["contrast"].steps
     sl = window.controls.widgets["contrast"].slider
     for start in (0.6 * steps, 0.7 * steps):

@@ -51,7 +51,7 @@ def test_a_few_steps_lower_the_loss(photo_dir):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert np.mean(losses[-3:]) < 0.9 * losses[0], losses
 
 

@@ -17,7 +17,10 @@ def wheel_only_focused(widget: QWidget, event) -> bool:
     return False
 
 
-class NoWheelSpin(QDoubleSpinBox):
+class _FocusedWheel:
+    """Mixin for a Qt input widget: takes the keyboard focus on click or tab (not on the
+    wheel) and the wheel only while it has the focus."""
+
     def __init__(self, *a):
         super().__init__(*a)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -27,11 +30,9 @@ class NoWheelSpin(QDoubleSpinBox):
             super().wheelEvent(e)
 
 
-class NoWheelCombo(QComboBox):
-    def __init__(self, *a):
-        super().__init__(*a)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+class NoWheelSpin(_FocusedWheel, QDoubleSpinBox):
+    """A QDoubleSpinBox that scrolls its value only while focused."""
 
-    def wheelEvent(self, e) -> None:  # noqa: N802 - Qt
-        if wheel_only_focused(self, e):
-            super().wheelEvent(e)
+
+class NoWheelCombo(_FocusedWheel, QComboBox):
+    """A QComboBox that changes its choice with the wheel only while focused."""
