@@ -161,3 +161,25 @@ def test_unknown_lens_says_so_and_manual_sliders_still_work(enh, sample_png, tmp
     vig = s.render_preview({"lens_correction": True, "lens_vignetting": 0.8}, 200).astype(float)
     corner, centre = (vig - plain)[:10, :10].mean(), (vig - plain)[60:70, 95:105].mean()
     assert corner > 10 and abs(centre) < 2
+
+
+def test_before_region_has_the_lens_warp_but_not_the_edit(enh, sample_rgb, tmp_path):
+    """The viewer's "before" tile at 100 %: the unedited pixels under the same framing as
+    the "after" tile, lens distortion and TCA included, lens vignetting and the grade not."""
+    img, _ = _profile_photo(tmp_path)
+    meta = RawMetadata(make=CAMERA[0], model=CAMERA[1], aperture=2.8, focal_length=24.0, lens=LENS)
+    src = _write(tmp_path / "shot.png", img, meta)
+    s = PhotoSession(enh, src)
+    settings = {"lens_correction": True, "lens_distortion": 0.2, "crop": [0.05, 0.05, 0.95, 0.95],
+                "exposure": 0.7}
+    fw, fh = s.framed_size(settings)
+    rect = (fw // 4, fh // 4, fw // 2, fh // 2)
+    before = s.render_region_original(settings, rect).astype(np.float64)
+    x, y, w, h = rect
+    whole = s.original(max(fw, fh), settings).astype(np.float64)       # the framed unedited photo
+    assert whole.shape[:2] == (fh, fw)
+    assert np.abs(before - whole[y:y + h, x:x + w]).mean() < 1.0
+    geometry_only = s.render_region({"crop": settings["crop"]}, rect).astype(np.float64)
+    assert np.abs(before - geometry_only).mean() > 3.0                  # the warp is there
+    after = s.render_region(settings, rect).astype(np.float64)
+    assert after.mean() > before.mean() + 20                            # the grade is not

@@ -255,8 +255,22 @@ class PhotoSession:
                       should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
         """Render ``rect`` = (x, y, w, h) of the full-resolution (framed) photo (uint8),
         exactly as that part of a full-resolution export (spatial operations see their halo)."""
-        src = self.full_source()
         settings, f, _ = self.prepare(settings)
+        return self._render_region(settings, f, rect, should_cancel)
+
+    def render_region_original(self, settings: Mapping[str, Any] | None, rect: tuple[int, int, int, int],
+                               should_cancel: Callable[[], bool] | None = None) -> np.ndarray:
+        """The unedited ``rect`` = (x, y, w, h) (uint8 sRGB) of the photo framed as
+        ``settings`` frame it, lens distortion included (the "before" of
+        :meth:`render_region`: the same pixels under the same framing, as :meth:`original`
+        is for the previews)."""
+        _, f, _ = self.prepare(settings)
+        return self._render_region({}, f, rect, should_cancel)
+
+    def _render_region(self, settings: Mapping[str, Any], f: Framing | None, rect: tuple[int, int, int, int],
+                       should_cancel: Callable[[], bool] | None) -> np.ndarray:
+        """:meth:`render_region` of prepared settings with framing ``f``."""
+        src = self.full_source()
         plan = self.enhancer.plan(settings, self._source_max(self.source), lambda: self._thumb_framed(f))
         x, y, w, h = rect
         if f is None:

@@ -309,13 +309,12 @@ class RenderWorker(QObject):
         settings = req.args["settings"]
         stale = self._stale(req)
         need_before = set(req.args.get("before", ()))
-        from ..core.geometry import GEOMETRY_PARAMS
-        framing = {k: settings[k] for k in GEOMETRY_PARAMS if k in settings}    # before: the same framing
         clip = bool(req.args.get("clipping"))
         for rect in req.args["tiles"]:
             self._check(req)
             after = s.render_region(settings, rect, should_cancel=stale)
-            before = s.render_region(framing, rect, should_cancel=stale) if rect in need_before else None
+            before = (s.render_region_original(settings, rect, should_cancel=stale)   # the same framing
+                      if rect in need_before else None)
             self._check(req)
             if clip:
                 from ..core.scopes import clipping_overlay
