@@ -19,7 +19,8 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = ["RGB_TO_XYZ", "XYZ_TO_RGB", "D65_XYZ", "LUMA", "REFERENCE", "TINT_SCALE", "CCT_RANGE", "BRADFORD",
-           "xy_to_xyz", "cct_tint_to_xy", "xy_to_cct_tint", "bradford_cat", "srgb_to_linear", "linear_to_srgb"]
+           "xy_to_xyz", "cct_tint_to_xy", "xy_to_cct_tint", "bradford_cat", "srgb_to_linear", "linear_to_srgb",
+           "illuminant_rgb", "rgb_to_cct_tint", "adaptation_matrices"]
 
 _D65_XY = (0.3127, 0.3290)
 
@@ -197,3 +198,31 @@ def bradford_cat(xyz_src_white: np.ndarray, xyz_dst_white: np.ndarray) -> np.nda
     """3×3 von Kries adaptation in Bradford cone space, acting on XYZ column vectors."""
     g = (BRADFORD @ xyz_dst_white) / (BRADFORD @ xyz_src_white)
     return BRADFORD_INV @ np.diag(g) @ BRADFORD
+
+
+def illuminant_rgb(T, tint) -> np.ndarray:
+    """Linear sRGB of the white of illuminant (``T`` K, ``tint``) at luminance Y = 1:
+    shape ``np.shape(T) + (3,)`` (broadcast with ``tint``), float64. (6504 K, 0) is ≈ (1, 1, 1)."""
+    x, y = cct_tint_to_xy(T, tint)
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    xyz = np.stack([x / y, np.ones_like(x), (1.0 - x - y) / y], -1)
+    return xyz @ XYZ_TO_RGB.T
+
+
+def rgb_to_cct_tint(rgb) -> tuple:
+    """Inverse of :func:`illuminant_rgb`: (temperature K, tint) of an illuminant given as
+    linear sRGB ``(..., 3)`` (any positive scale)."""
+    xyz = np.asarray(rgb, dtype=np.float64) @ RGB_TO_XYZ.T
+    s = xyz.sum(-1).clip(1e-12, None)
+    return xy_to_cct_tint(xyz[..., 0] / s, xyz[..., 1] / s)
+
+
+def adaptation_matrices(T, tint, reference: tuple[float, float] = REFERENCE) -> np.ndarray:
+    """Linear-RGB 3×3 matrices (``np.shape(T) + (3, 3)``, float64, acting on column
+    vectors) adapting the illuminant (``T``, ``tint``) to ``reference`` by Bradford:
+    the vectorised form of :func:`kolors.core.ops.white_balance.wb_matrix`. Swapping the
+    roles (``T`` as the reference) gives the cast a light of ``T`` puts on a neutral scene."""
+    src = illuminant_rgb(T, tint) @ RGB_TO_XYZ.T
+    dst = illuminant_rgb(*reference) @ RGB_TO_XYZ.T
+    g = (dst @ BRADFORD.T) / (src @ BRADFORD.T)  # (..., 3) cone gains
+    return (XYZ_TO_RGB @ BRADFORD_INV) @ (g[..., :, None] * (BRADFORD @ RGB_TO_XYZ))

@@ -26,7 +26,7 @@ import torch
 
 from .params import Param, RenderContext
 
-__all__ = ["Op", "register_op", "ops", "get_op", "params", "get_param", "validate_settings",
+__all__ = ["Op", "register_op", "ops", "get_op", "params", "get_param", "validate_settings", "blend_settings",
            "defaults", "active_ops", "settings_to_json", "settings_key", "op_versions", "upgrade_settings",
            "pipeline_table", "needs_photo_stats", "fill_photo_stats"]
 
@@ -198,6 +198,13 @@ def validate_settings(settings: Mapping[str, Any], allow_hidden: bool = True) ->
             raise ValueError(f"parameter {k!r} is set by tasks and cannot be given here")
         out[k] = prm.validate(v)
     return out
+
+
+def blend_settings(settings: Mapping[str, Any], t: float, keep: Iterable[str] = ()) -> dict[str, Any]:
+    """Every value moved toward its parameter's default by ``t`` (0: all defaults, i.e.
+    the identity; 1: ``settings`` as they are), except the names in ``keep``."""
+    keep = frozenset(keep)
+    return {k: v if k in keep else get_param(k).lerp(v, t) for k, v in settings.items()}
 
 
 def settings_to_json(settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,14 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["encode", "decode", "apply_lut_delta", "grid_coords", "slice_affine", "apply_affine", "apply_residual"]
+__all__ = ["encode", "decode", "apply_lut_delta", "grid_coords", "slice_affine", "apply_affine", "apply_residual",
+           "STRENGTH_NOT_BLENDED"]
+
+#: settings a blend toward the defaults (a task's intensity, the need gate) keeps as they
+#: are: the residual's fitted strength — its LUT and grid already scale with the blend, so
+#: blending the strength too would count it twice (and a strength below 1 would grow as
+#: the blend falls)
+STRENGTH_NOT_BLENDED = frozenset({"learned_strength"})
 
 
 def encode(x: torch.Tensor) -> torch.Tensor:

@@ -25,8 +25,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ..colorimetry import (CCT_RANGE, REFERENCE, RGB_TO_XYZ, TINT_SCALE, XYZ_TO_RGB, bradford_cat, cct_tint_to_xy,
-                           xy_to_cct_tint, xy_to_xyz)
+from ..colorimetry import (CCT_RANGE, REFERENCE, TINT_SCALE, adaptation_matrices, bradford_cat, cct_tint_to_xy,
+                           xy_to_cct_tint)
 from ..params import Float
 from ..registry import Op, register_op
 
@@ -35,9 +35,7 @@ __all__ = ["WhiteBalance", "cct_tint_to_xy", "xy_to_cct_tint", "wb_matrix", "bra
 
 @lru_cache(maxsize=256)
 def _wb_matrix_cached(T: float, tint: float, ref_T: float = REFERENCE[0], ref_tint: float = REFERENCE[1]) -> np.ndarray:
-    src = xy_to_xyz(*cct_tint_to_xy(T, tint))
-    dst = xy_to_xyz(*cct_tint_to_xy(ref_T, ref_tint))
-    return XYZ_TO_RGB @ bradford_cat(src, dst) @ RGB_TO_XYZ
+    return adaptation_matrices(T, tint, (ref_T, ref_tint))
 
 
 def wb_matrix(T: float, tint: float, reference: tuple[float, float] = REFERENCE) -> np.ndarray:
