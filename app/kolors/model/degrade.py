@@ -6,6 +6,13 @@ Every function takes a clean linear sRGB photo ``x`` (1, 3, H, W) in [0, 1] and 
 the registry's own operations — the control values that undo it (the supervision of
 the model's interpretable head; ``None`` where a task has none).
 
+Casts and exposure errors happen where they happen in a camera (:func:`camera_cast`): the
+clean photo's linear values stand for the scene, the light's colour (a Bradford adaptation
+from 6504 K to the cast illuminant) and the exposure multiply them, the sensor clips at
+white, and only then comes the tone curve (the sRGB encoding a file holds). The same
+function degrades batches of thumbnails for the illuminant estimator's training
+(:mod:`kolors.model.train_illuminant`), with mixed light (two illuminants across the frame).
+
 The parametric parts go through the registry operations (``white_balance`` adapting the
 reference white *to* a cast illuminant, ``exposure``, ``contrast``, ``highlights_shadows``,
 ``chroma_boost``), so their inverse is known: a cast made by adapting 6504 K → T is undone
@@ -15,9 +22,9 @@ The rest (fading, grain, noise, clipping) only the learned residual can answer.
 
 | task | degradation |
 |---|---|
-| white_balance | colour cast: illuminant 2800–12000 K, tint ±25 |
-| color_correction | milder cast + exposure ±1.2 EV + contrast ±0.3 |
-| color_enhance | chroma × 0.35–0.85 and contrast −0.1…−0.5 (desaturated, flat) |
+| white_balance | colour cast: illuminant 2500–12000 K, tint ±30 (green and magenta), in linear light |
+| color_correction | the same cast and an exposure error of ±2.5 EV, both in linear light and clipped at the sensor's white, then contrast ±0.3 |
+| color_enhance | a flat "as shot" render: the neutral tone curve (contrast −0.1…−0.5) and chroma × 0.35–0.85 |
 | old_photo_restoration | yellowing (3000–4500 K cast, chroma × 0.45–0.8), fading (black lifted to 4–14 %, white lowered to 80–95 % of the sRGB range), contrast −0.15…−0.4, film grain |
 | hdr_enhance | shadows −0.3…−0.8, highlights +0.3…+0.8 and +0.2–0.8 EV, clipped at white |
 | low_light | −1.5…−4 EV with Poisson–Gaussian sensor noise |
@@ -42,10 +49,14 @@ import numpy as np
 import torch
 
 from ..core import color
+from ..core.colorimetry import adaptation_matrices
 from ..core.pipeline import Plan
 
 __all__ = ["Degraded", "DEGRADATIONS", "degrade", "training_sample", "TRAINING_MIX", "random_style",
-           "apply_settings"]
+           "apply_settings", "camera_cast", "CAST_RANGE", "CAST_TINT", "EV_RANGE"]
+
+#: the casts and exposure errors of the cast tasks (kelvin, tint, ±EV)
+CAST_RANGE, CAST_TINT, EV_RANGE = (2500.0, 12000.0), 30.0, 2.5
 
 
 @dataclass
@@ -54,6 +65,7 @@ class Degraded:
     target: torch.Tensor  # (1,3,H,W) linear, [0, 1]
     controls: dict[str, float] | None  # settings that undo the parametric part
     reference: torch.Tensor | None = None  # style_transfer: the reference crop
+    illuminant: tuple[float, float, float] | None = None  # cast tasks: linear RGB of white under the cast
 
 
 def apply_settings(x: torch.Tensor, settings: dict) -> torch.Tensor:
@@ -77,17 +89,43 @@ def _clip(x: torch.Tensor) -> torch.Tensor:
     return x.clamp(0.0, 1.0)
 
 
-def _white_balance(x, rng, lo=2800.0, hi=12000.0, tint=25.0):
+def camera_cast(x: torch.Tensor, T, tint, ev, T2=None, tint2=None, ramp: torch.Tensor | None = None):
+    """The light and the exposure as a camera records them. ``x`` (B,3,H,W) linear sRGB,
+    the scene under a neutral (6504 K) light; ``T``, ``tint``, ``ev`` (B,) arrays: the
+    light's colour temperature (K) and tint and the exposure error (EV). With ``T2``,
+    ``tint2`` and ``ramp`` (B,1,H,W) in [0, 1], a second light mixes in by ``ramp`` (mixed
+    lighting). Returns ``(y, illuminant)``: ``y`` (B,3,H,W) clipped to [0, 1] (the
+    sensor's white), ``illuminant`` (B,3) float32, the linear RGB of a white surface under
+    the light (mixed: the mean over the frame), the colour-constancy ground truth."""
+    T = np.atleast_1d(np.asarray(T, dtype=np.float64))
+    m = torch.from_numpy(adaptation_matrices(6504.0, 0.0, reference=(T, np.atleast_1d(tint)))).float()
+    y = torch.einsum("bij,bjhw->bihw", m, x.float())
+    ill = m.sum(2)
+    if T2 is not None:
+        m2 = torch.from_numpy(adaptation_matrices(6504.0, 0.0, reference=(np.atleast_1d(T2),
+                                                                          np.atleast_1d(tint2)))).float()
+        r = ramp.float()
+        y = (1 - r) * y + r * torch.einsum("bij,bjhw->bihw", m2, x.float())
+        rm = r.mean((1, 2, 3)).unsqueeze(1)
+        ill = (1 - rm) * ill + rm * m2.sum(2)
+    k = torch.from_numpy(np.exp2(np.atleast_1d(np.asarray(ev, dtype=np.float64)))).float().view(-1, 1, 1, 1)
+    return (y * k).clamp(0.0, 1.0), ill
+
+
+def _white_balance(x, rng, lo=CAST_RANGE[0], hi=CAST_RANGE[1], tint=CAST_TINT):
     t, ti = _cast(rng, lo, hi, tint)
-    return Degraded(_clip(apply_settings(x, _cast_settings(t, ti))), x, {"temperature": t, "tint": ti})
+    y, ill = camera_cast(x, t, ti, 0.0)
+    return Degraded(y, x, {"temperature": t, "tint": ti}, illuminant=tuple(ill[0].tolist()))
 
 
-def _color_correction(x, rng, lo=3500.0, hi=10000.0, tint=20.0, ev_max=1.2, c_max=0.3):
+def _color_correction(x, rng, lo=CAST_RANGE[0], hi=CAST_RANGE[1], tint=CAST_TINT, ev_max=EV_RANGE, c_max=0.3):
     t, ti = _cast(rng, lo, hi, tint)
     ev = float(rng.uniform(-ev_max, ev_max))
     c = float(rng.uniform(-c_max, c_max))
-    s = {**_cast_settings(t, ti), "exposure": -ev, "contrast": c}
-    return Degraded(_clip(apply_settings(x, s)), x, {"temperature": t, "tint": ti, "exposure": ev, "contrast": -c})
+    y, ill = camera_cast(x, t, ti, -ev)
+    y = _clip(apply_settings(y, {"contrast": c}))
+    return Degraded(y, x, {"temperature": t, "tint": ti, "exposure": ev, "contrast": -c},
+                    illuminant=tuple(ill[0].tolist()))
 
 
 def _color_enhance(x, rng):
