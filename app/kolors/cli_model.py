@@ -12,7 +12,9 @@ __all__ = ["add_model_commands", "MODEL_HANDLERS"]
 def add_model_commands(sub: Any) -> None:
     t = sub.add_parser("train", help="train the learned enhancer on a folder of photos")
     t.add_argument("--data", required=True, help="folder of photos (searched recursively)")
-    t.add_argument("--stage", choices=["pretrain", "multitask", "finetune"], default="multitask")
+    t.add_argument("--stage", choices=["pretrain", "multitask", "finetune", "illuminant"], default="multitask",
+                   help="illuminant: the illuminant/exposure/need estimator shared by both models "
+                        "(resources/models/kolors_illuminant.pt)")
     t.add_argument("--model", choices=list(LEARNED_MODELS), default="general", help="model size (default general)")
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--batch", type=int, default=8)
@@ -65,7 +67,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                              seed=args.seed, resume=args.resume, init=args.init, device=args.device,
                              grad_checkpoint=args.grad_checkpoint, threads=args.threads,
                              tasks=tuple(args.tasks) if args.tasks else None, only=args.only))
-    if args.ship:
+    if args.ship and args.stage == "illuminant":  # already inference-only
+        from .io.atomic import atomic_write
+        data = out.read_bytes()
+        atomic_write(args.ship, lambda f: f.write(data))
+    elif args.ship:
         from .model.io import ship_weights
         ship_weights(out, args.ship)
     return 0

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from ..core import color, registry
 from ..core.params import Float
+from ..core.residual import STRENGTH_NOT_BLENDED
 from .task_table import TASK_NAMES
 
 __all__ = ["TASKS", "INTENSITY", "task_names", "analyse", "thumbnail", "blend"]
@@ -48,11 +49,8 @@ def _q(x: torch.Tensor, q: float) -> float:
 def _gray_gains(th: torch.Tensor, p: float = 6.0) -> list[float]:
     """Shades-of-gray (Minkowski p-norm) illuminant estimate → per-channel gains that
     make it neutral while keeping its luminance. Clipped pixels are left out."""
-    x = th[0].reshape(3, -1).clamp_min(0)
-    ok = (x.max(0).values < 0.98) & (x.max(0).values > 0.002)
-    if ok.sum() > 64:
-        x = x[:, ok]
-    ill = (x.double() ** p).mean(1) ** (1 / p)
+    from ..model.illuminant import minkowski_illuminant
+    ill = minkowski_illuminant(th.double(), p)[0]
     ill = ill / ill.max().clamp_min(1e-9)
     y = float((torch.as_tensor(color.LUMA) * ill).sum())
     g = (y / ill.clamp_min(1e-4)).tolist()
@@ -185,11 +183,8 @@ def check_task(task: str) -> str:
     return task
 
 
-#: kept as they are by :func:`blend`: the learned residual's strength (the model's fitted
-#: per-task value) — its LUT and grid already scale with the intensity, so blending the
-#: strength too would count the intensity twice (and a strength below 1 would grow as the
-#: intensity falls)
-NOT_BLENDED = frozenset({"learned_strength"})
+#: kept as they are by :func:`blend` (see :data:`kolors.core.residual.STRENGTH_NOT_BLENDED`)
+NOT_BLENDED = STRENGTH_NOT_BLENDED
 
 
 def blend(settings: dict[str, Any], intensity: float) -> dict[str, Any]:
@@ -197,7 +192,7 @@ def blend(settings: dict[str, Any], intensity: float) -> dict[str, Any]:
     :data:`NOT_BLENDED`."""
     if not INTENSITY.lo <= intensity <= INTENSITY.hi:
         raise ValueError(f"intensity must be within [{INTENSITY.lo:g}, {INTENSITY.hi:g}], got {intensity!r}")
-    return {k: v if k in NOT_BLENDED else registry.get_param(k).lerp(v, intensity) for k, v in settings.items()}
+    return registry.blend_settings(settings, intensity, NOT_BLENDED)
 
 
 def analyse(task: str, img: torch.Tensor, reference: torch.Tensor | None = None,

@@ -302,7 +302,7 @@ class VideoPipeline:
                 ref = thumb256(self._reference).to(model.device).expand(len(chunk), -1, -1, -1)
             ids = torch.full((len(chunk),), TASK_IDS[self.task], device=model.device, dtype=torch.long)
             with torch.no_grad():
-                res += model.settings(*model.net(th, ids, ref), self.task)
+                res += model.settings(*model.net(th, ids, ref), self.task, model.estimates(chunk, self._reference))
         return res
 
     def _smooth(self, s: dict[str, Any], cut: bool) -> dict[str, Any]:

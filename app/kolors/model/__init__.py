@@ -17,7 +17,8 @@ __all__ = ["shipped_path", "load_shipped"]
 
 
 def shipped_path(model_type: str) -> Path:
-    """Where the shipped weights of ``model_type`` ('general' or 'lite') live."""
+    """Where the shipped weights of ``model_type`` ('general' or 'lite', or 'illuminant':
+    the estimator both share) live."""
     from ..paths import resources_dir
     return resources_dir() / "models" / f"kolors_{model_type}.pt"
 

@@ -11,8 +11,10 @@ change of its own, which shows on photos that needed nothing; where the degradat
 :func:`calibrate` measures that on photos the network was not trained on: for every task
 it draws ``samples`` crops through :func:`~kolors.model.degrade.training_sample` (the
 training mix, so the colour-correction and white-balance tasks include clean and mildly
-degraded photos as well as strong casts), predicts once, renders the controls, and scores
-the residual at each candidate strength with the training loss (ΔE2000 + 10·(1 − SSIM),
+degraded photos as well as strong casts), predicts once — the settings the model really
+gives, so with the illuminant estimator's word on them where the model has one
+(:func:`~kolors.model.infer.use_estimate`) — renders those settings without the residual,
+and scores the residual at each candidate strength with the training loss (ΔE2000 + 10·(1 − SSIM),
 :func:`~kolors.model.train.image_loss`). The strength with the lowest mean loss is the
 task's default ``learned_strength``; it is stored in the checkpoint (``residual_strength``,
 a dict of floats, still a plain ``weights_only`` file) and :class:`~kolors.model.infer.
@@ -53,8 +55,6 @@ def calibrate(model: Any, data: str | Path, tasks: list[str] | None = None, samp
     from ..core.residual import apply_residual
     from .data import CropSampler, load_folder
     from .degrade import apply_settings, training_sample
-    from .infer import GRID_CLIP, LUT_CLIP
-    from .net import controls_to_settings
     from .train import image_loss
 
     tasks = check_learned_tasks(tasks)
@@ -76,12 +76,16 @@ def calibrate(model: Any, data: str | Path, tasks: list[str] | None = None, samp
             d = training_sample(task, x, rng, ref)
             ids = torch.tensor([TASK_IDS[task]], device=dev)
             r = d.reference.to(dev) if d.reference is not None else None
-            controls, lut, grid = net(d.input.to(dev), ids, r)
-            base = apply_settings(d.input, registry.validate_settings(controls_to_settings(controls)[0])).to(dev)
-            lut = lut.float().clamp(-LUT_CLIP, LUT_CLIP)  # as predict() hands them to the renderer
-            grid = grid.float().clamp(-GRID_CLIP, GRID_CLIP)
+            st = model.settings(*net(d.input.to(dev), ids, r), task, model.estimates(d.input, d.reference))[0]
+            lut_s, grid_s = st.pop("learned_lut"), st.pop("learned_grid")
+            st.pop("learned_strength")
+            base = apply_settings(d.input, registry.validate_settings(st)).to(dev)
             for j, s in enumerate(strengths):
-                o = apply_residual(base, lut, grid, float(s)).cpu()
+                if lut_s is None or grid_s is None:  # the task was gated off: no residual at all
+                    o = base.cpu()
+                else:  # the residual as predict() hands it to the renderer (clipped)
+                    o = apply_residual(base, torch.from_numpy(np.asarray(lut_s))[None].to(dev),
+                                       torch.from_numpy(np.asarray(grid_s))[None].to(dev), float(s)).cpu()
                 loss, logs = image_loss(o, d.target)
                 losses[i, j], des[i, j] = float(loss), logs["de"]
             bar.update()

@@ -14,6 +14,8 @@
    monotonicity + grid smoothness.
 3. ``finetune`` — stage 2 on a person's own folder, from existing weights, at a tenth of
    the learning rate.
+4. ``illuminant`` — the illuminant, exposure and need estimator both models share
+   (:mod:`kolors.model.train_illuminant`), on 64×64 thumbnails.
 
 Every epoch draws its crops and degradations from ``seed`` and the epoch number only,
 so a run resumed from a checkpoint continues exactly where it stopped, and a fixed seed
@@ -42,7 +44,7 @@ from ..core.residual import apply_residual
 
 __all__ = ["TrainOptions", "train", "STAGES", "image_loss", "lut_regulariser"]
 
-STAGES = ("pretrain", "multitask", "finetune")
+STAGES = ("pretrain", "multitask", "finetune", "illuminant")
 
 
 @dataclass
@@ -217,6 +219,11 @@ def train(opts: TrainOptions, progress: bool = True, on_epoch: Callable[[int, di
             raise ValueError(f"{k} must be ≥ 1, got {getattr(opts, k)}")
     if opts.stage == "pretrain" and opts.batch < 2:
         raise ValueError("pretrain needs a batch of at least 2")
+    if opts.stage == "illuminant":
+        if opts.tasks or opts.only or opts.resume or opts.init:
+            raise ValueError("the illuminant stage takes no --tasks, --only, --resume or --init")
+        from .train_illuminant import train_illuminant
+        return train_illuminant(opts, progress)
     tasks = check_learned_tasks(opts.tasks)
     if opts.only not in (None, "task_embedding"):
         raise ValueError(f"unknown --only {opts.only!r}; valid: task_embedding")
