@@ -286,7 +286,9 @@ def test_train_and_eval_commands(photo_dir, tmp_path, capsys):
     assert rc == 0
     for method in ("degraded", "classic", "gray_world", "auto_levels", "lite", "general"):
         assert f"| white_balance | {method} |" in text
-    assert "| clean (color_correction) | general |" in text
+    assert "| clean (white_balance) | general |" in text  # each measured task on the clean photos too
+    for method in ("gray_world", "shades_of_gray", "kolors"):  # and the illuminant's angular error
+        assert f"| illuminant (white_balance) | {method} |" in text
     assert main(["eval", "--data", str(photo_dir), "--tasks", "industrial"]) == 2  # not a learned task
     cal = tmp_path / "cal.pt"
     capsys.readouterr()
