@@ -126,8 +126,7 @@ def test_missing_weights(tmp_path):
 def test_enhancer_export(ckpt, tmp_path, monkeypatch):
     import kolors.model as km
     from kolors import Enhancer
-    real = km.shipped_path
-    monkeypatch.setattr(km, "shipped_path", lambda model_type: real(model_type) if model_type == "illuminant" else ckpt)
+    monkeypatch.setattr(km, "shipped_path", lambda model_type: ckpt)
     enh = Enhancer(model_type="lite", device="cpu")
     assert enh.model is not None
     ts = enh.export_torchscript(tmp_path / "m.pt")

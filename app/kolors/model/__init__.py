@@ -11,16 +11,9 @@ Shipped weights live in ``resources/models/kolors_<type>.pt``.
 """
 from __future__ import annotations
 
-from pathlib import Path
+from .shipped import shipped_path
 
 __all__ = ["shipped_path", "load_shipped"]
-
-
-def shipped_path(model_type: str) -> Path:
-    """Where the shipped weights of ``model_type`` ('general' or 'lite', or 'illuminant':
-    the estimator both share) live."""
-    from ..paths import resources_dir
-    return resources_dir() / "models" / f"kolors_{model_type}.pt"
 
 
 def load_shipped(model_type: str, device=None):

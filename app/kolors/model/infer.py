@@ -142,7 +142,7 @@ def use_estimate(settings: dict[str, Any], task: str, est: Estimate) -> dict[str
 
 
 def _default_estimator(device) -> Estimator | None:
-    from . import shipped_path
+    from .shipped import shipped_path
     p = shipped_path("illuminant")
     return Estimator.from_file(p, device) if p.is_file() else None
 

@@ -223,7 +223,7 @@ def train(opts: TrainOptions, progress: bool = True, on_epoch: Callable[[int, di
         if opts.tasks or opts.only or opts.resume or opts.init:
             raise ValueError("the illuminant stage takes no --tasks, --only, --resume or --init")
         from .train_illuminant import train_illuminant
-        return train_illuminant(opts, progress)
+        return train_illuminant(opts, progress, _device(opts.device))
     tasks = check_learned_tasks(opts.tasks)
     if opts.only not in (None, "task_embedding"):
         raise ValueError(f"unknown --only {opts.only!r}; valid: task_embedding")

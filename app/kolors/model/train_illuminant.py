@@ -136,14 +136,14 @@ def _need_bank(bank: torch.Tensor, n: int, rng: np.random.Generator, progress: b
     return out
 
 
-def train_illuminant(opts, progress: bool = True) -> Path:
+def train_illuminant(opts, progress: bool = True, device: torch.device | str | None = None) -> Path:
     """Train the estimator with :class:`~kolors.model.train.TrainOptions` (``data``,
     ``out``, ``epochs`` × ``steps_per_epoch`` steps of ``batch`` samples, ``lr``, ``seed``,
-    ``threads``, ``max_side``); writes ``out`` after every epoch (atomically)."""
-    from .train import _device
+    ``threads``, ``max_side``) on ``device`` (default the CPU; ``kolors train`` passes the
+    one ``--device`` names); writes ``out`` after every epoch (atomically)."""
     if opts.threads:
         torch.set_num_threads(opts.threads)
-    dev = _device(opts.device)
+    dev = torch.device(device or "cpu")
     t_start = time.time()
     rng = np.random.default_rng([opts.seed, 7])
     torch.manual_seed(opts.seed)
