@@ -82,6 +82,21 @@ def test_a_fresh_estimator_is_shades_of_gray():
     assert out["ev"].abs().max() == 0.0
 
 
+def test_exposure_stays_on_the_classical_side_of_zero():
+    """The learned exposure correction never brightens a photo whose key says it is bright
+    by more than EV_SLACK (nor darkens a dark one by more than that); inside the bound it is
+    the network's own."""
+    from kolors.model.illuminant import EV_SLACK, key_exposure
+    net = IlluminantNet()
+    with torch.no_grad():
+        net.ev.bias.fill_(3.0)  # the network asks for +2.7 EV on any photo
+    est = Estimator(net)
+    bright, dark = torch.full((1, 3, 64, 64), 0.5), torch.full((1, 3, 64, 64), 0.01)
+    assert float(key_exposure(bright)[0]) < 0 < float(key_exposure(dark)[0])
+    assert est.estimate(bright)[0].exposure == pytest.approx(EV_SLACK)
+    assert est.estimate(dark)[0].exposure == pytest.approx(5.0 * np.tanh(3.0 / 5.0), rel=1e-5)
+
+
 def test_checkpoint_roundtrip_and_refusals(tmp_path):
     net = IlluminantNet()
     with torch.no_grad():

@@ -144,9 +144,8 @@ def _hdr(th, ref, kw):
 
 
 def _low_light(th, ref, kw):
-    lum = color.luminance(th.clamp_min(0))
-    gmean = float(torch.exp(torch.log(lum + 1e-4).mean()))
-    ev = float(np.clip(np.log2(0.14 / max(gmean, 1e-4)), 0.0, 4.0))
+    from ..model.illuminant import key_exposure
+    ev = float(np.clip(float(key_exposure(th)[0]), 0.0, 4.0))
     bright = th * 2.0 ** ev
     return {"exposure": ev, "tone_grid": _tone_grid(bright, 0.5), "highlights": -0.4, "shadows": 0.2,
             "chroma_denoise": 0.6, "wb_gains": _gray_gains(bright, p=4.0)}

@@ -47,7 +47,8 @@ import torch.nn.functional as F
 from ..core import color
 from ..errors import InputError
 
-__all__ = ["features", "thumb", "IlluminantNet", "IlluminantConfig", "Estimate", "Estimator", "NEED_TASKS",
+__all__ = ["features", "thumb", "key_exposure", "KEY", "EV_SLACK", "IlluminantNet", "IlluminantConfig", "Estimate",
+           "Estimator", "NEED_TASKS",
            "ESTIMATES", "minkowski_illuminant", "angular_error", "uv_to_rgb", "FORMAT", "N_FEATURES", "THUMB"]
 
 THUMB = 64
@@ -106,6 +107,23 @@ def _valid(flat: torch.Tensor) -> torch.Tensor:
     mx = flat.amax(1, keepdim=True)
     w = ((mx < 0.98) & (mx > 0.002)).to(flat.dtype)
     return torch.where(w.sum(2, keepdim=True) <= 64, torch.ones_like(w), w)
+
+
+#: the key (geometric-mean luminance) a well-exposed photo is brought to by the classical
+#: exposure estimate (:func:`key_exposure`)
+KEY = 0.14
+#: how far (EV) the estimator's exposure correction may go past the classical one's side
+#: of zero (see :meth:`Estimator.estimate`)
+EV_SLACK = 0.5
+
+
+def key_exposure(th: torch.Tensor) -> torch.Tensor:
+    """The classical exposure estimate of linear images ``th`` (B,3,h,w): the EV that
+    brings their geometric-mean luminance to :data:`KEY`, (B,) float. The engine's
+    classical low light uses it (clipped to 0…4 EV there)."""
+    lum = color.luminance(th.clamp_min(0)).flatten(1)
+    gmean = torch.exp(torch.log(lum + 1e-4).mean(1))
+    return torch.log2(KEY / gmean.clamp_min(1e-4))
 
 
 def minkowski_illuminant(th: torch.Tensor, p: float) -> torch.Tensor:
@@ -251,7 +269,13 @@ class Estimator:
     def estimate(self, linear: torch.Tensor) -> list[Estimate]:
         """Estimates for (B,3,H,W) linear photos (any size; a 64×64 thumbnail is taken)."""
         from ..core.colorimetry import rgb_to_cct_tint
-        out = self.raw(thumb(linear))
+        th = thumb(linear)
+        out = self.raw(th)
+        # the exposure correction stays on the classical estimate's side of zero, give or take
+        # EV_SLACK: a photo whose key says it is bright is never brightened by more than that
+        # (on photos far from the training set the learned exposure can be off by 2 EV)
+        key = key_exposure(th.to(self.device))
+        ev = torch.minimum(torch.maximum(out["ev"], key.clamp(max=0.0) - EV_SLACK), key.clamp(min=0.0) + EV_SLACK)
         rgb = uv_to_rgb(out["uv"]).double().cpu().numpy()
         T, tint = rgb_to_cct_tint(rgb)
         T, tint = np.atleast_1d(T), np.atleast_1d(tint)
@@ -259,7 +283,7 @@ class Estimator:
         res = []
         for i in range(rgb.shape[0]):
             res.append(Estimate(tuple(float(v) for v in rgb[i]), float(np.clip(T[i], 2000.0, 15000.0)),
-                                float(np.clip(tint[i], -100.0, 100.0)), float(out["ev"][i]),
+                                float(np.clip(tint[i], -100.0, 100.0)), float(ev[i]),
                                 float(out["log_sigma"][i].exp()),
                                 {k: float(need[i, j]) for j, k in enumerate(NEED_TASKS)}))
         return res
