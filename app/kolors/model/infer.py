@@ -94,7 +94,7 @@ def low_light_gate(ev: float) -> float:
 
 
 #: the dead zones of Auto's corrections (soft thresholds): a cast is corrected by what it
-#: exceeds CAST_DEADZONE (log-chroma, ≈ degrees / 57), an exposure error by what it exceeds
+#: exceeds CAST_DEADZONE (log-chroma; 0.25 is 5–8° of angle), an exposure error by what it exceeds
 #: EV_DEADZONE. Photos the estimator never saw carry a cast of their own of several degrees
 #: by any estimate (scene colours, the photographer's choice), which a full correction would
 #: "fix" on every good photo. White balance has its own (WB_DEADZONE), the same for now: on
