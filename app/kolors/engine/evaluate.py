@@ -226,6 +226,7 @@ def _angular_table(rows: list[dict[str, Any]], markdown: bool) -> str:
         ratio = f"{r['median'] / gw[r['task']]:.2f}×" if r["method"] != "gray_world" and gw.get(r["task"]) else ""
         cells = [r["task"], r["method"], f"{r['median']:.2f}", f"{r['mean']:.2f}", f"{r['worst25']:.2f}",
                  str(r["n"]), ratio]
-        lines.append("| " + " | ".join(cells) + " |" if markdown else
-                     f"{cells[0]:32s} {cells[1]:15s} {cells[2]:>7s} {cells[3]:>7s} {cells[4]:>8s} {cells[5]:>5s}  {ratio}")
+        plain = (f"{cells[0]:32s} {cells[1]:15s} {cells[2]:>7s} {cells[3]:>7s} {cells[4]:>8s} {cells[5]:>5s}"
+                 f"  {ratio}")
+        lines.append("| " + " | ".join(cells) + " |" if markdown else plain)
     return "\n".join(lines)

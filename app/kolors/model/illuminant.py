@@ -10,7 +10,8 @@ into a fixed vector, all vectorised over the batch:
   (Minkowski p = 1), shades-of-gray (p = 6, the engine's classical white balance),
   white-patch (p = 32, a soft maximum) and gray-edge (p = 6 over the gradient magnitude of
   a 3×3-blurred image); clipped (max channel ≥ 0.98) and black (max channel ≤ 0.002) pixels
-  are left out (:func:`minkowski_illuminant`, also the engine's classical white balance); plus the spread of the four (their disagreement is a confidence);
+  are left out (:func:`minkowski_illuminant`, also the engine's classical white balance);
+  plus the spread of the four (their disagreement is a confidence);
 * a coarse log-chroma histogram of the pixels (8×8 bins of 0.5 over ±2, square root of
   the shares), as in Fast Fourier Color Constancy (Barron & Tsai 2017);
 * a histogram of log2 luminance (16 bins over −12…0) and its cumulative sum, the mean

@@ -115,8 +115,9 @@ def correction(est: Estimate, cast_deadzone: float | None = None) -> tuple[float
     from ..core.colorimetry import illuminant_rgb, rgb_to_cct_tint
     ill = np.log(np.asarray(est.illuminant, dtype=np.float64))
     ref = np.log(illuminant_rgb(6504.0, 0.0))
-    d = np.array([ill[0] - ill[1], ill[2] - ill[1]]) - np.array([ref[0] - ref[1], ref[2] - ref[1]])
-    d = shrink(d, CAST_DEADZONE if cast_deadzone is None else cast_deadzone) + np.array([ref[0] - ref[1], ref[2] - ref[1]])
+    neutral = np.array([ref[0] - ref[1], ref[2] - ref[1]])
+    d = np.array([ill[0] - ill[1], ill[2] - ill[1]]) - neutral
+    d = shrink(d, CAST_DEADZONE if cast_deadzone is None else cast_deadzone) + neutral
     T, tint = rgb_to_cct_tint(np.exp(np.array([d[0], 0.0, d[1]])))
     ev = float(shrink(np.array([est.exposure]), EV_DEADZONE)[0])
     return float(np.clip(T, 2000.0, 15000.0)), float(np.clip(tint, -100.0, 100.0)), ev
