@@ -147,7 +147,7 @@ def _grade_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     if not 0.0 <= args.output_sharpening <= 2.0:
         raise CliError(f"--output-sharpening must be within 0..2, got {args.output_sharpening:g}")
     kw = dict(task=args.task, intensity=args.intensity, reference=args.reference, preset=args.preset,
-              quality=args.quality, bits=args.bits, **parse_sets(args.set))
+              quality=args.quality, bits=args.bits, **parse_sets(args.set, args.masks))
     if args.output_sharpening:
         kw["output_sharpening"] = args.output_sharpening
     raw = _raw_options(args)
@@ -160,6 +160,7 @@ def _no_grade(args: argparse.Namespace) -> bool:
     """True when the flags ask for no grade: no task, preset, --set or reference, 8/16-bit
     output, and engine flags the Enhancer would accept (so that it still reports bad ones)."""
     return (args.task is None and args.preset is None and not args.set and not args.reference
+            and args.masks is None
             and not args.output_sharpening and args.bits in (None, 8, 16) and 0 <= args.intensity <= 1
             and 64 <= args.tile_size <= 16384 and str(args.device).strip().lower() in ("auto", "cpu"))
 

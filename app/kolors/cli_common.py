@@ -24,13 +24,23 @@ class CliError(Exception):
     """Bad command-line input: printed as one ``kolors: error: ...`` line, exit status 2."""
 
 
-def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
+def parse_sets(items: Sequence[str] | None, masks: str | None = None) -> dict[str, Any]:
     """``--set name=value`` items as validated ``{parameter: value}`` (visible parameters
-    only: those tasks set are refused)."""
+    only: those tasks set are refused), with ``masks``: the path of a ``--masks`` JSON file
+    (:mod:`kolors.core.masks`), validated like ``--set``; its errors name the file and the
+    field."""
     out: dict[str, Any] = {}
+    from .core import registry
+    if masks is not None:
+        from .core.masks import load_masks_file
+        prm = registry.get_param("masks")
+        try:
+            out["masks"] = prm.validate(load_masks_file(masks))
+        except ValueError as e:
+            msg = str(e).replace("parameter 'masks': ", "")
+            raise CliError(msg if msg.startswith(str(masks)) else f"{masks}: {msg}") from None
     if not items:
         return out
-    from .core import registry
     for item in items:
         if "=" not in item:
             raise CliError(f"--set expects name=value, got {item!r}")
@@ -75,6 +85,8 @@ def task_flags(g: argparse._ArgumentGroup, task_help: str, set_help: str) -> Non
     g.add_argument("--preset", help="preset name (see `kolors presets`) or a preset .json file")
     g.add_argument("--set", action="append", metavar="NAME=VALUE", help=set_help)
     g.add_argument("--reference", help="reference photo for --task style_transfer")
+    g.add_argument("--masks", metavar="FILE.json",
+                   help="local adjustments: a JSON list of masks, each with its adjustments (see the README)")
 
 
 def engine_flags(g: argparse._ArgumentGroup) -> None:

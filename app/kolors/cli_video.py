@@ -99,7 +99,7 @@ def _pipeline(args: argparse.Namespace):
                 raise CliError(f"temporal_smooth expects a number in [0, 5], got {item!r}") from None
         else:
             rest.append(item)
-    params = parse_sets(rest)
+    params = parse_sets(rest, args.masks)
     if smooth is None:
         smooth = 2.0 if args.task else 0.0
     if not 0 <= smooth <= 5:

@@ -35,6 +35,7 @@ PIPELINE: tuple[str, ...] = (
     "hsl",                 # colour: per-hue-band hue/saturation/lightness
     "split_toning",        # look
     "film_look",           # look
+    "masks",               # local adjustments: each mask one masked pass (spatial)
     "region_boost",        # industrial: chroma inside regions of interest (spatial)
     "lut_file",            # look: a .cube LUT from a file
     "vignette",            # effects: radial gain (spatial)

@@ -1,0 +1,57 @@
+"""Masks: local adjustments, each mask one masked pass after the global grade."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+
+from ..lru import LRU
+from ..masks import Masks, active_masks, mask_weight
+from ..params import RenderContext
+from ..registry import Op, register_op, settings_key
+
+#: a mask's adjustments see values up to this (linear; the global grade may exceed white)
+SOURCE_MAX = 8.0
+
+_PLANS: LRU[str, Any] = LRU(32)
+
+
+def mask_plan(adjustments: Mapping[str, Any]):
+    """The render plan of one mask's adjustments (cached: its table is baked once)."""
+    from ..pipeline import Plan
+    key = settings_key(adjustments, SOURCE_MAX)
+    return _PLANS.get_or_create(key, lambda: Plan(dict(adjustments), source_max=SOURCE_MAX))
+
+
+@register_op(group="masks")
+class MaskedAdjustments(Op):
+    """Local adjustments (:mod:`kolors.core.masks`).
+
+    img: (B,3,H,W) linear sRGB (D65, white = 1, any range), placed in the framed photo by
+    ``ctx``; output same shape, dtype and space, unclipped. For each visible mask in order:
+    ``x ← x + m·(A(x) - x)`` with ``m`` the mask's weight in [0, 1] (opacity included) and
+    ``A`` its adjustments run as a render plan of their own (pointwise ones baked into one
+    3D LUT, local contrast and sharpening direct). Masks of pixel values (luminance,
+    colour) see the image as it reaches them (after the global grade and earlier masks).
+    The halo is the sum of the masks' own spatial halos."""
+
+    version = 1
+    pointwise = False
+    label = "Masks"
+    masks = Masks(label="Masks", help="local adjustments: a list of masks, each with its adjustments")
+
+    def is_identity(self, p) -> bool:
+        return self.params["masks"].is_default(p["masks"])
+
+    def halo(self, p, ctx: RenderContext) -> int:
+        return sum(mask_plan(m["adjustments"]).halo(ctx) for m in active_masks(p["masks"] or []))
+
+    def process(self, img: torch.Tensor, p, ctx: RenderContext) -> torch.Tensor:
+        out = img
+        for m in active_masks(p["masks"] or []):
+            wt = mask_weight(m, out, ctx).to(out.dtype)
+            if not bool((wt > 0).any()):
+                continue
+            adj = mask_plan(m["adjustments"]).run(out, ctx)
+            out = out + wt * (adj - out)
+        return out if out is not img else img.clone()
