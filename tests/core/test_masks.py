@@ -239,3 +239,46 @@ def test_smoothstep_profile_is_symmetric():
     t = torch.linspace(0, 1, 11)
     np.testing.assert_allclose((smoothstep_profile(t) + smoothstep_profile(1 - t)).numpy(), 1.0, atol=1e-6)
     assert math.isclose(float(smoothstep_profile(torch.tensor(0.5))), 0.5)
+
+
+@pytest.mark.parametrize("geometry", [
+    {"rotate": "90", "crop": [0.1, 0.05, 0.9, 0.85]},
+    {"flip": "horizontal", "straighten": 4.0, "crop": [0.05, 0.1, 0.95, 0.9]},
+    {"rotate": "270", "flip": "vertical", "straighten": -3.0},
+])
+def test_masks_follow_a_new_framing(geometry):
+    """Masks drawn on a cropped photo stay on the same part of the picture when the crop,
+    rotation, flip or straightening change: the weight at a source point is the same."""
+    from kolors.core.geometry import framing_of
+    from kolors.core.masks import _affine, reframe_masks
+    W, H = 300, 200
+    old = framing_of({"crop": [0.1, 0.1, 0.8, 0.9]}, W, H)
+    new = framing_of(geometry, W, H)
+    masks = validate_masks([
+        {"kind": "radial", "center": [0.4, 0.5], "radius": [0.3, 0.2], "feather": 0.8, "angle": 20},
+        {"kind": "linear", "start": [0.2, 0.2], "end": [0.7, 0.6]},
+        {"kind": "brush", "strokes": [{"points": [[0.3, 0.3], [0.6, 0.5]], "size": 0.15, "feather": 0.9}]}])
+    moved = reframe_masks(masks, old, new)
+
+    def weights(ms, f):
+        h, w = f.size[1], f.size[0]
+        img = torch.full((1, 3, h, w), 0.18)
+        return [mask_weight(m, img, RenderContext(full_size=(h, w)))[0, 0].numpy() for m in ms]
+
+    def out_px(f, sx, sy):
+        A, b = _affine(f)
+        return np.linalg.inv(A) @ (np.stack([sx, sy]) - b[:, None])
+
+    def at(img, q):          # bilinear, pixel centres at integers
+        u, v = q
+        u0, v0 = np.floor(u).astype(int), np.floor(v).astype(int)
+        fu, fv = u - u0, v - v0
+        return ((1 - fv) * ((1 - fu) * img[v0, u0] + fu * img[v0, u0 + 1])
+                + fv * ((1 - fu) * img[v0 + 1, u0] + fu * img[v0 + 1, u0 + 1]))
+
+    rng = np.random.default_rng(1)
+    sx, sy = rng.uniform(0.35 * W, 0.65 * W, 200), rng.uniform(0.35 * H, 0.65 * H, 200)  # inside both frames
+    qo, qn = out_px(old, sx, sy), out_px(new, sx, sy)
+    for a, b in zip(weights(masks, old), weights(moved, new)):
+        assert a.max() > 0.9
+        np.testing.assert_allclose(at(b, qn), at(a, qo), atol=0.01)

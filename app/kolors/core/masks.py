@@ -74,6 +74,7 @@ MAX_POINTS = 20000
 
 _COMMON = ("kind", "name", "visible", "opacity", "invert", "combine", "adjustments")
 _COMPONENT_COMMON = ("kind", "mode", "invert")
+_COMMON_SET = frozenset(_COMMON)
 _FIELDS: dict[str, dict[str, Any]] = {
     # field: default (None = required)
     "linear": {"start": None, "end": None},
@@ -282,10 +283,21 @@ def validate_masks(value: Any, where: str = "masks") -> list[dict[str, Any]]:
     return out
 
 
-def active_masks(masks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def normalised(masks: Any) -> list[dict[str, Any]]:
+    """``masks`` as :func:`validate_masks` leaves them: validated here unless they already are
+    (a settings dict from Python need not have gone through the registry)."""
+    if not masks:
+        return []
+    if isinstance(masks, list) and all(isinstance(m, dict) and _COMMON_SET <= m.keys() for m in masks):
+        return masks
+    return validate_masks(masks)
+
+
+def active_masks(masks: Any) -> list[dict[str, Any]]:
     """The masks that change the photo: visible, opacity > 0, some adjustment set."""
     from . import registry
-    return [m for m in masks if m["visible"] and m["opacity"] > 0 and registry.active_ops(m["adjustments"])]
+    return [m for m in normalised(masks) if m["visible"] and m["opacity"] > 0
+            and registry.active_ops(m["adjustments"])]
 
 
 class Masks(Param):
@@ -303,7 +315,9 @@ class Masks(Param):
             raise ValueError(f"parameter '{self.name}': {e}") from None
 
     def is_default(self, value: Any) -> bool:
-        return not value or not active_masks(value)
+        """No masks at all (a mask without adjustments yet, or hidden, is kept in the edit;
+        the operation skips it: :func:`active_masks`)."""
+        return not value
 
     def parse(self, text: str) -> Any:
         """``--set masks=FILE.json`` or inline JSON."""
@@ -526,3 +540,80 @@ def mask_weight(m: Mapping[str, Any], img: torch.Tensor, ctx: RenderContext) -> 
         else:
             out = out * b
     return (out * float(m.get("opacity", 1.0))).clamp(0.0, 1.0)
+
+
+def overlay_rgba(weight: np.ndarray, rgb: tuple[int, int, int] = (255, 40, 40), alpha: float = 0.55) -> np.ndarray:
+    """A mask's weight (``h×w`` in [0, 1]) as an ``h×w×4`` uint8 RGBA overlay: ``rgb`` with
+    opacity ``alpha·weight`` (what the viewer paints over the photo with the overlay on)."""
+    w = np.clip(np.asarray(weight, np.float32), 0.0, 1.0)
+    out = np.empty(w.shape + (4,), np.uint8)
+    out[..., :3] = np.asarray(rgb, np.uint8)
+    out[..., 3] = np.round(w * (255.0 * alpha)).astype(np.uint8)
+    return out
+
+
+# ---------------------------------------------------------------------- following the framing
+def _affine(f) -> tuple[np.ndarray, np.ndarray]:
+    """``(A, b)`` with source = A·(u, v) + b for output pixel coordinates of framing ``f``
+    at full resolution (the lens warp left out: masks live after it)."""
+    u = np.array([0.0, 1.0, 0.0])
+    v = np.array([0.0, 0.0, 1.0])
+    sx, sy = f.map_points(u, v, lens=False)
+    A = np.array([[sx[1] - sx[0], sx[2] - sx[0]], [sy[1] - sy[0], sy[2] - sy[0]]])
+    return A, np.array([sx[0], sy[0]])
+
+
+def reframe_masks(masks: list[dict[str, Any]], old, new) -> list[dict[str, Any]]:
+    """Validated ``masks`` drawn on the photo framed by ``old`` moved onto the photo framed by
+    ``new`` (both :class:`~kolors.core.geometry.Framing`), so they stay on the same part of the
+    picture when the crop, rotation, flip or straightening changes: points are mapped through
+    the source photo; radii, brush sizes and feathers keep their size in pixels; a radial's
+    angle turns with the photo (and mirrors with a flip). A rectangle becomes the bounding
+    box of its mapped corners; a mask file stays stretched over the frame; luminance and
+    colour ranges do not depend on position."""
+    import copy as _copy
+    A0, b0 = _affine(old)
+    A1, b1 = _affine(new)
+    A1i = np.linalg.inv(A1)
+    M = A1i @ A0                       # old output pixels → new output pixels (linear part)
+    (ow, oh), (nw, nh) = old.size, new.size
+    long_ratio = max(ow, oh) / max(nw, nh)
+    det = float(np.linalg.det(M))
+    turn = math.degrees(math.atan2(M[1, 0], M[0, 0]))
+
+    def pt(p: list[float]) -> list[float]:
+        u, v = p[0] * ow - 0.5, p[1] * oh - 0.5          # fractions → pixel centres
+        s = A0 @ np.array([u, v]) + b0
+        q = A1i @ (s - b1)
+        return [float(min(_COORD[1], max(_COORD[0], (q[0] + 0.5) / nw))),
+                float(min(_COORD[1], max(_COORD[0], (q[1] + 0.5) / nh)))]
+
+    def comp(c: dict[str, Any]) -> dict[str, Any]:
+        c = _copy.deepcopy(c)
+        k = c["kind"]
+        if k == "linear":
+            c["start"], c["end"] = pt(c["start"]), pt(c["end"])
+        elif k == "radial":
+            c["center"] = pt(c["center"])
+            rx, ry = c["radius"][0] * ow, c["radius"][1] * oh
+            c["radius"] = [float(min(10.0, rx / nw)), float(min(10.0, ry / nh))]
+            a = c.get("angle", 0.0)
+            a = (-a if det < 0 else a) + turn
+            c["angle"] = float((a + 180.0) % 360.0 - 180.0)
+        elif k == "rect":
+            x0, y0, x1, y1 = c["rect"]
+            ps = np.array([pt([x0, y0]), pt([x1, y0]), pt([x0, y1]), pt([x1, y1])])
+            c["rect"] = [float(ps[:, 0].min()), float(ps[:, 1].min()), float(ps[:, 0].max()), float(ps[:, 1].max())]
+            c["feather"] = float(min(1.0, c["feather"] * long_ratio))
+        elif k == "brush":
+            for s in c["strokes"]:
+                s["points"] = [pt(p) for p in s["points"]]
+                s["size"] = float(min(2.0, s["size"] * long_ratio))
+        return c
+
+    out = []
+    for m in masks:
+        mm = comp(m)
+        mm["combine"] = [comp(c) for c in m.get("combine", [])]
+        out.append(mm)
+    return out

@@ -27,15 +27,17 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
+import torch
 
 from ..core import registry
 from ..core.lru import LRU
+from ..core.params import RenderContext
 from ..core.pipeline import Plan
 from . import tasks as T
 from .edit import Edit, photo_defaults
 from ..core.geometry import Framing
 from .framing import frame_array
-from .render import RenderOptions, render_array, thumb_linear
+from .render import RenderOptions, render_array, thumb_linear, to_linear
 
 __all__ = ["Edit", "PhotoSession", "COARSE_LUT", "region_for_tiles"]
 
@@ -215,6 +217,27 @@ class PhotoSession:
             out[y0:y1] = self._render_crop(arr, plan, s, 0, y0, arr.shape[1], y1, should_cancel, full)
             on_band(y0, out[y0:y1])
         return out
+
+    def mask_overlay(self, settings: Mapping[str, Any], index: int, max_side: int) -> np.ndarray:
+        """The weight of mask ``index`` of ``settings['masks']`` on the preview (long side
+        ``max_side``, the proxy's grid): ``h×w`` float32 in [0, 1], its shape alone (opacity
+        and visibility left out, as the overlay shows where the mask is). Pixel-value masks
+        (luminance, colour) see the photo as the global grade leaves it."""
+        from ..core.masks import mask_weight, normalised
+        from ..core.ops.masks import before_masks
+        settings, f, _ = self.prepare(settings)
+        masks = normalised(settings.get("masks"))
+        if not 0 <= index < len(masks):
+            raise ValueError(f"no mask {index}: the edit has {len(masks)}")
+        m = {**masks[index], "opacity": 1.0, "visible": True}
+        arr, s = self.proxy(max_side, f)
+        ctx = RenderContext(full_size=self._framed_hw(f), scale=s)
+        x = to_linear(arr, self.linear)
+        pix = [m] + list(m.get("combine", ()))
+        if any(c["kind"] in ("luminance", "color") for c in pix):
+            x = to_linear(self._render_preview(before_masks(settings), f, max_side))
+        with torch.inference_mode():
+            return mask_weight(m, x, ctx)[0, 0].numpy().astype(np.float32)
 
     def _framed_hw(self, f: Framing | None) -> tuple[int, int]:
         """(H, W) of the framed full-resolution photo."""

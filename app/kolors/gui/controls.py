@@ -28,6 +28,7 @@ from ..engine.task_table import TASK_LABELS
 from ..engine.tasks import INTENSITY
 from .crop_tool import CropControls
 from .curve_editor import CurveEditor
+from .masks_panel import MasksPanel
 from .widgets import NoWheelCombo, NoWheelSpin, wheel_only_focused
 
 __all__ = ["ControlsPanel", "ParamSlider", "TASK_LABELS", "slider_steps"]
@@ -35,9 +36,10 @@ __all__ = ["ControlsPanel", "ParamSlider", "TASK_LABELS", "slider_steps"]
 SLIDER_STEPS = 1000          # the fewest positions a slider has
 FINE = 0.1                   # Shift-drag: this much of a plain drag's movement per pixel
 #: parameters the panel shows no generic widget for (the crop tool and the curve editor own them)
-OWN_WIDGETS = ("crop", "rotate", "flip", "tone_curve", "tone_curve_red", "tone_curve_green", "tone_curve_blue")
+OWN_WIDGETS = ("crop", "rotate", "flip", "tone_curve", "tone_curve_red", "tone_curve_green", "tone_curve_blue",
+               "masks")
 GROUP_LABELS = {"light": "Light", "color": "Colour", "tone": "Tone", "detail": "Detail", "look": "Look",
-                "effects": "Effects", "industrial": "Industrial", "task": "Learned", "geometry": "Crop & straighten"}
+                "effects": "Effects", "industrial": "Industrial", "masks": "Masks", "task": "Learned", "geometry": "Crop & straighten"}
 
 
 def slider_steps(param: Float) -> int:
@@ -283,6 +285,7 @@ class ControlsPanel(QWidget):
                     sections.append((key, label, list(rows)))
         self.crop_controls = CropControls()
         self.curve_editor = CurveEditor()
+        self.masks_panel = MasksPanel(ParamSlider)
         self.curve_editor.curveChanged.connect(lambda n, pts, d: self.paramChanged.emit(n, pts, d))
         self.curve_editor.dragFinished.connect(self.dragFinished.emit)
         for group, title, rows in sections:
@@ -293,6 +296,8 @@ class ControlsPanel(QWidget):
             for r, (name, p) in enumerate(rows, 1):
                 if name == "tone_curve":
                     g.grid.addWidget(self.curve_editor, r, 0, 1, 2)
+                if name == "masks":
+                    g.grid.addWidget(self.masks_panel, r, 0, 1, 2)
                 if name in OWN_WIDGETS:
                     continue
                 label = _ResetLabel(p.label or name.replace("_", " "))

@@ -35,6 +35,7 @@ from .exports import ExportController
 from .filmstrip import Filmstrip
 from .history import EditCommand
 from .jobs import JobLog
+from .masks_controller import MasksController
 from .presets_browser import PresetBrowser
 from .scopes import ScopesPanel
 from .video_bar import VideoBar
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.autosave = Autosave(self, self._saved_state, self._error)
         self._build()
         self._connect()
+        self.masks = MasksController(self)
         self.worker.start()
         self._view_timer = QTimer(self, singleShot=True, interval=40)
         self._view_timer.timeout.connect(self._view_settled)
@@ -241,6 +243,10 @@ class MainWindow(QMainWindow):
         self.swap_crop_action = self._action(t, "&Swap crop orientation", self.crop.swap_orientation, "X")
         for a in (self.apply_crop_action, self.cancel_crop_action, self.swap_crop_action):
             a.setEnabled(False)
+        t.addSeparator()
+        self.mask_overlay_action = self._action(t, "Mask &overlay", lambda: self.masks.toggle_overlay(), "O")
+        self._action(t, "S&maller brush", lambda: self.masks.resize_brush(1 / 1.25), "[")
+        self._action(t, "&Larger brush", lambda: self.masks.resize_brush(1.25), "]")
         h = m.addMenu("&Help")
         self._action(h, "&About Kolors", self._about)
 
@@ -487,6 +493,8 @@ class MainWindow(QMainWindow):
         if self.session is not None:
             self.crop.sync(settings, self.session.size)
         self._show_tool_state()
+        if hasattr(self, "masks"):
+            self.masks.sync(settings)
 
     def _show_tool_state(self) -> None:
         on = self.crop.active
@@ -568,9 +576,29 @@ class MainWindow(QMainWindow):
         if new.params == self.edit.params:
             self._sync_controls()
             return
+        self._masks_follow(new)
         self.apply_edit(new, text, key=None)
 
+    def _masks_follow(self, new: Edit) -> None:
+        """The masks of ``new`` moved with its new framing, so they stay on the same part of
+        the picture (:func:`~kolors.core.masks.reframe_masks`)."""
+        from ..core.geometry import Framing
+        from ..core.masks import reframe_masks
+        masks = self.edit.settings().get("masks")
+        if not masks:
+            return
+        size = self.session.size
+        old_f = framing_of(self.edit.settings(), *size) or Framing(*size)
+        new_f = framing_of(new.settings(), *size) or Framing(*size)
+        if old_f != new_f:
+            new.params["masks"] = reframe_masks(masks, old_f, new_f)
+
     def _on_param(self, name: str, value: Any, dragging: bool) -> None:
+        self.set_param(name, value, dragging)
+
+    def set_param(self, name: str, value: Any, dragging: bool, label: str | None = None) -> None:
+        """Set one parameter of the edit through the undo stack (``label``: the undo step's
+        text, default the parameter's label and value); a drag merges into one step."""
         new = self.edit.copy()
         from ..core import registry
         p = registry.get_param(name)
@@ -587,8 +615,10 @@ class MainWindow(QMainWindow):
         else:
             new.params[name] = value
         self._dragging = dragging
-        label = p.label or name
-        self.apply_edit(new, f"{label} {value:.3g}" if isinstance(value, float) else f"{label}", key="param:" + name)
+        if label is None:
+            label = p.label or name
+            label = f"{label} {value:.3g}" if isinstance(value, float) else label
+        self.apply_edit(new, label, key="param:" + name)
 
     def _on_drag_finished(self) -> None:
         """A slider was released: the next change starts a new undo step."""
@@ -735,7 +765,8 @@ class MainWindow(QMainWindow):
         self._proxy_side = side
         self._preview_size = size
         self._preview_job = self.worker.submit("preview", "preview", settings=settings, max_side=side,
-                                               original=original, clipping=self.clipping, session=self.session)
+                                               original=original, clipping=self.clipping, session=self.session,
+                                               mask_overlay=self.masks.overlay_index())
         if original:
             self._orig_jobs[self._preview_job] = key
         self.jobs.requested(self._preview_job)

@@ -40,15 +40,16 @@ _QUEUED = {"export"}
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
-    """``H×W×3`` uint8 → a QImage (RGB888) owning its own copy of the bytes.
+    """``H×W×3`` uint8 → a QImage (RGB888), or ``H×W×4`` → RGBA8888, owning its own copy
+    of the bytes.
 
     The image is allocated by Qt and filled through its buffer (constructing a QImage
     over a Python buffer trips reference-counting bugs of some PySide6 releases)."""
-    h, w = rgb.shape[:2]
-    img = QImage(w, h, QImage.Format.Format_RGB888)
+    h, w, c = rgb.shape[0], rgb.shape[1], rgb.shape[2]
+    img = QImage(w, h, QImage.Format.Format_RGBA8888 if c == 4 else QImage.Format.Format_RGB888)
     bpl = img.bytesPerLine()
     buf = np.frombuffer(img.bits(), np.uint8, count=bpl * h).reshape(h, bpl)
-    buf[:, :3 * w] = np.asarray(rgb, np.uint8).reshape(h, 3 * w)
+    buf[:, :c * w] = np.asarray(rgb, np.uint8).reshape(h, c * w)
     return img
 
 
@@ -78,6 +79,7 @@ class RenderWorker(QObject):
     presetThumb = Signal(int, str, object)    # job, preset name, QImage
     filmThumb = Signal(int, str, object)      # job, path, QImage
     clipping = Signal(int, object, object, int)  # job, QImage of the clipping warning, shares, max_side
+    maskOverlay = Signal(int, object, int)    # job, QImage (RGBA) of the selected mask, max_side
     lensStatus = Signal(int, str)             # job, what the lens corrections found ('' when off)
     failed = Signal(int, str, str)            # job, lane, message
     message = Signal(str)
@@ -296,6 +298,10 @@ class RenderWorker(QObject):
         self.fine.emit(req.job, out, scopes, (time.perf_counter() - t0) * 1000)
         if clip:
             self._clipping(req.job, out, side)
+        mi = req.args.get("mask_overlay")
+        if mi is not None and hasattr(s, "mask_overlay") and 0 <= mi < len(settings.get("masks") or []):
+            from ..core.masks import overlay_rgba
+            self.maskOverlay.emit(req.job, to_qimage(overlay_rgba(s.mask_overlay(settings, mi, side))), side)
         if hasattr(s, "lens_status"):
             self.lensStatus.emit(req.job, s.lens_status(settings) if settings.get("lens_correction") else "")
 

@@ -41,7 +41,7 @@ class MaskedAdjustments(Op):
     masks = Masks(label="Masks", help="local adjustments: a list of masks, each with its adjustments")
 
     def is_identity(self, p) -> bool:
-        return self.params["masks"].is_default(p["masks"])
+        return not active_masks(p["masks"] or [])
 
     def halo(self, p, ctx: RenderContext) -> int:
         return sum(mask_plan(m["adjustments"]).halo(ctx) for m in active_masks(p["masks"] or []))
@@ -55,3 +55,11 @@ class MaskedAdjustments(Op):
             adj = mask_plan(m["adjustments"]).run(out, ctx)
             out = out + wt * (adj - out)
         return out if out is not img else img.clone()
+
+
+def before_masks(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` without the masks and the operations after them: what the masks see."""
+    from ..registry import get_op, ops
+    order = get_op("masks").order
+    late = {k for op in ops() if op.order >= order for k in op.params}
+    return {k: v for k, v in settings.items() if k not in late}

@@ -1,0 +1,109 @@
+"""Local adjustments in the window: a gradient drawn on the photo with its own exposure
+changes only its part of the photo; the brush paints and erases; undo takes strokes back;
+the overlay (O) shows the selected mask; the export equals the engine's render."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from kolors.io.images import read_image
+
+from gui_helpers import drag, idle, open_photo, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def _widget_point(window, fx: float, fy: float) -> QPointF:
+    w, h = window.viewer.image_size
+    return window.viewer.to_widget(QPointF(fx * w, fy * h))
+
+
+def _luma(a: np.ndarray) -> np.ndarray:
+    return a.astype(np.float64).mean(2)
+
+
+def test_gradient_brush_undo_overlay_and_export(window, photos, tmp_path):
+    from kolors.engine.enhancer import Enhancer
+    from kolors.engine.session import PhotoSession
+    from kolors.gui.export_dialog import ExportOptions
+    open_photo(window, photos[0])
+    window.viewer.set_mode("toggle")             # the whole pane shows the edit
+    idle(window)
+    plain = window.last_preview.copy()
+    panel, v = window.masks.panel, window.viewer
+
+    # a linear gradient: added, its end handle dragged from half-way to 40 % down
+    panel.add("linear")
+    assert panel.selected() == 0 and v.overlay is window.masks.tool
+    drag(v, _widget_point(window, 0.5, 0.5), _widget_point(window, 0.5, 0.4))
+    idle(window)
+    (m,) = window.edit.params["masks"]
+    assert m["kind"] == "linear" and m["end"][1] == pytest.approx(0.4, abs=0.01)
+    assert m["start"] == [0.5, 0.0]
+    panel.sliders["exposure"].spin.setValue(1.0)     # as a person types it in
+    idle(window)
+    assert window.edit.params["masks"][0]["adjustments"] == {"exposure": 1.0}
+    out = window.last_preview
+    h = out.shape[0]
+    top, bottom = slice(0, int(0.1 * h)), slice(int(0.5 * h), h)
+    assert _luma(out[top]).mean() > _luma(plain[top]).mean() + 15       # the sky got brighter
+    assert np.abs(out[bottom].astype(int) - plain[bottom]).max() <= 1   # below the gradient: untouched
+
+    # the overlay (O) shows the selected mask: strong at the top, nothing at the bottom
+    window.mask_overlay_action.trigger()
+    idle(window)
+    wait_until(lambda: window.masks.tool.overlay is not None, 60, "the mask overlay")
+    ov = window.masks.tool.overlay
+    assert ov.pixelColor(ov.width() // 2, 1).alpha() > 100 and ov.pixelColor(ov.width() // 2, ov.height() - 2).alpha() == 0
+    window.mask_overlay_action.trigger()
+    assert window.masks.tool.overlay is None
+
+    # a brush: paint across the lower middle, then erase part of it (Alt)
+    panel.add("brush")
+    panel.sliders["exposure"].spin.setValue(-1.5)
+    idle(window)
+    drag(v, _widget_point(window, 0.2, 0.75), _widget_point(window, 0.8, 0.75), steps=20)
+    idle(window)
+    brush = window.edit.params["masks"][1]
+    assert len(brush["strokes"]) == 1 and len(brush["strokes"][0]["points"]) > 5
+    painted = window.last_preview.copy()
+    row = int(0.75 * h)
+    w = out.shape[1]
+    assert _luma(painted[row - 2:row + 2, int(0.3 * w):int(0.7 * w)]).mean() < \
+        _luma(out[row - 2:row + 2, int(0.3 * w):int(0.7 * w)]).mean() - 15
+    drag(v, _widget_point(window, 0.45, 0.75), _widget_point(window, 0.55, 0.75), steps=6,
+         modifiers=Qt.KeyboardModifier.AltModifier)
+    idle(window)
+    strokes = window.edit.params["masks"][1]["strokes"]
+    assert [s["erase"] for s in strokes] == [False, True]
+    erased = window.last_preview.copy()
+    c = int(0.5 * w)
+    assert np.abs(erased[row, c - 2:c + 2].astype(int) - out[row, c - 2:c + 2]).max() <= 2   # erased back
+    window.undo.undo()                            # the eraser stroke is one step
+    idle(window)
+    assert [s["erase"] for s in window.edit.params["masks"][1]["strokes"]] == [False]
+    assert np.abs(window.last_preview.astype(int) - painted).max() <= 1
+    window.undo.redo()
+    idle(window)
+
+    # hide the gradient from the list: the sky is back as it was
+    item = panel.list.item(0)
+    item.setCheckState(Qt.CheckState.Unchecked)
+    idle(window)
+    assert window.edit.params["masks"][0]["visible"] is False
+    assert np.abs(window.last_preview[top].astype(int) - plain[top]).max() <= 1
+    item.setCheckState(Qt.CheckState.Checked)
+    idle(window)
+
+    # the export is the engine's render of the same edit, and the sidecar keeps the masks
+    job = window.export(ExportOptions(tmp_path / "out", "{name}", "PNG", 95, 8))
+    wait_until(lambda: window.last_export[0] == job, 120, "the export")
+    got = read_image(window.last_export[1][0]).data
+    session = PhotoSession(Enhancer(model_type="general", device="cpu"), photos[0])
+    ref = read_image(session.export(tmp_path / "ref.png", window.edit.settings())).data
+    assert np.array_equal(got, ref)
+    window.autosave.flush() if hasattr(window.autosave, "flush") else None
+    from kolors.engine.edit import Edit
+    again = Edit.from_json(window.edit.to_json())
+    assert again.params["masks"] == window.edit.params["masks"]
