@@ -107,3 +107,13 @@ def test_gradient_brush_undo_overlay_and_export(window, photos, tmp_path):
     from kolors.engine.edit import Edit
     again = Edit.from_json(window.edit.to_json())
     assert again.params["masks"] == window.edit.params["masks"]
+
+    # copy/paste carries the masks to another photo
+    masks = window.edit.params["masks"]
+    window.copy_settings()
+    open_photo(window, photos[1])
+    assert "masks" not in window.edit.params
+    window.paste_settings()
+    idle(window)
+    assert window.edit.params["masks"] == masks
+    assert [panel.list.item(i).text() for i in range(panel.list.count())] == [m["name"] for m in masks]

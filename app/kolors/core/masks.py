@@ -58,7 +58,8 @@ import torch
 from .lru import LRU
 from .params import Param, RenderContext
 
-__all__ = ["KINDS", "MODES", "SPATIAL_ADJUSTMENTS", "Masks", "validate_masks", "mask_weight",
+__all__ = ["KINDS", "MODES", "SPATIAL_ADJUSTMENTS", "Masks", "validate_masks", "mask_weight", "rect_weight",
+           "reframe_masks", "normalised", "active_masks",
            "smoothstep_profile", "adjustment_params"]
 
 KINDS = ("linear", "radial", "rect", "brush", "luminance", "color", "file")
@@ -414,15 +415,26 @@ def _eval_kind(c: Mapping[str, Any], img: torch.Tensor, ctx: RenderContext) -> t
         return _fade(rho, 1.0 - c["feather"], 1.0)
     if kind == "rect":
         x0, y0, x1, y1 = c["rect"]
-        dx = torch.clamp_min(torch.maximum(x0 * W - X, X - x1 * W), 0.0)
-        dy = torch.clamp_min(torch.maximum(y0 * H - Y, Y - y1 * H), 0.0)
-        f = c["feather"] * max(H, W)
-        return _fade(torch.sqrt(dx * dx + dy * dy), 0.0, f) if f > 0 else ((dx <= 0) & (dy <= 0)).float()
+        return rect_weight((x0 * W, y0 * H, x1 * W, y1 * H), c["feather"] * max(H, W), Y, X)
     if kind == "brush":
         return _eval_brush(c["strokes"], Y, X, H, W)
     if kind == "file":
         return _eval_file(c["path"], Y, X, H, W)
     raise ValueError(f"unknown mask kind {kind!r}")
+
+
+def rect_weight(rect: tuple[float, float, float, float], feather: float, Y: torch.Tensor,
+                X: torch.Tensor) -> torch.Tensor:
+    """(h, w) weight of a rectangle ``(x0, y0, x1, y1)`` in full-resolution pixels at pixel
+    centres ``Y`` (h,1), ``X`` (1,w): 1 where the centre is inside, falling with a C²
+    smoothstep to 0 at ``feather`` pixels outside (a hard edge at 0). The ``rect`` mask kind
+    and the industrial region boost (:mod:`kolors.core.ops.region_boost`) both use it."""
+    x0, y0, x1, y1 = rect
+    dx = torch.clamp_min(torch.maximum(x0 - X, X - x1), 0.0)
+    dy = torch.clamp_min(torch.maximum(y0 - Y, Y - y1), 0.0)
+    if feather > 0:
+        return _fade(torch.sqrt(dx * dx + dy * dy), 0.0, feather)
+    return ((dx <= 0) & (dy <= 0)).float()
 
 
 def _eval_pixel(c: Mapping[str, Any], img: torch.Tensor) -> torch.Tensor:

@@ -50,9 +50,22 @@ class MaskedAdjustments(Op):
         out = img
         for m in active_masks(p["masks"] or []):
             wt = mask_weight(m, out, ctx).to(out.dtype)
-            if not bool((wt > 0).any()):
+            nz = (wt > 0).any(0)[0]                       # (h, w): pixels the mask touches
+            if not bool(nz.any()):
                 continue
-            adj = mask_plan(m["adjustments"]).run(out, ctx)
+            plan = mask_plan(m["adjustments"])
+            h, w = nz.shape
+            if plan.pointwise_only:
+                # colour-only adjustments: only the box the mask touches is evaluated
+                rows, cols = nz.any(1).nonzero(), nz.any(0).nonzero()
+                y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+                if (y1 - y0) * (x1 - x0) < 0.8 * h * w:
+                    sub = out[..., y0:y1, x0:x1].contiguous()
+                    ws = wt[..., y0:y1, x0:x1]
+                    out = out.clone() if out is img else out
+                    out[..., y0:y1, x0:x1] = sub + ws * (plan.run(sub, ctx) - sub)
+                    continue
+            adj = plan.run(out, ctx)
             out = out + wt * (adj - out)
         return out if out is not img else img.clone()
 

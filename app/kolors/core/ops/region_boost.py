@@ -8,27 +8,22 @@ import torch
 from ..color import lab_to_rgb, linear_to_srgb, oklab_to_rgb, rgb_to_lab, rgb_to_oklab, srgb_to_linear
 from ..params import Choice, Regions
 from ..registry import Op, register_op
-from ._chroma import as_work, neutral_ab, smootherstep, with_neutral_ab
+from ..masks import rect_weight
+from ._chroma import as_work, neutral_ab, with_neutral_ab
 from .vignette import full_res_grid
 
 
 def region_mask(img: torch.Tensor, regions: dict, ctx) -> torch.Tensor:
     """(h, w) float32 weight in [0, 1]: 1 inside any rectangle, falling smoothly to 0 at
-    ``feather`` full-resolution pixels outside it (the largest over the rectangles).
-    Rectangles are ``[x1, y1, x2, y2]`` in full-resolution pixel coordinates; a pixel is
-    inside when its centre is."""
+    ``feather`` full-resolution pixels outside it (the largest over the rectangles: the
+    masks' ``add``). Rectangles are ``[x1, y1, x2, y2]`` in full-resolution pixel
+    coordinates; a pixel is inside when its centre is. Each is the ``rect`` mask kind's
+    weight (:func:`kolors.core.masks.rect_weight`)."""
     Y, X, _, _ = full_res_grid(img, ctx)
     feather = float(regions.get("feather", 0.0) or 0.0)
     mask = torch.zeros(Y.shape[0], X.shape[1], dtype=torch.float32, device=img.device)
-    for x1, y1, x2, y2 in regions["roi"]:
-        dx = torch.clamp_min(torch.maximum(x1 - X, X - x2), 0.0)
-        dy = torch.clamp_min(torch.maximum(y1 - Y, Y - y2), 0.0)
-        if feather > 0:
-            d = torch.sqrt(dx * dx + dy * dy)
-            m = 1.0 - smootherstep(0.0, feather, d)
-        else:
-            m = ((dx <= 0) & (dy <= 0)).to(torch.float32)
-        mask = torch.maximum(mask, m)
+    for r in regions["roi"]:
+        mask = torch.maximum(mask, rect_weight(tuple(r), feather, Y, X))
     return mask
 
 
