@@ -30,6 +30,8 @@ def parse_sets(items: Sequence[str] | None, masks: str | None = None) -> dict[st
     (:mod:`kolors.core.masks`), validated like ``--set``; its errors name the file and the
     field."""
     out: dict[str, Any] = {}
+    if not items and masks is None:
+        return out                  # imports nothing (a neutral RAW export stays torch-free)
     from .core import registry
     if masks is not None:
         from .core.masks import load_masks_file

@@ -117,3 +117,37 @@ def test_gradient_brush_undo_overlay_and_export(window, photos, tmp_path):
     idle(window)
     assert window.edit.params["masks"] == masks
     assert [panel.list.item(i).text() for i in range(panel.list.count())] == [m["name"] for m in masks]
+
+
+def test_refine_a_gradient_with_a_luminance_range(window, photos):
+    """Lightroom's "intersect with luminance range": a gradient over the whole photo that
+    darkens only its bright parts; dark pixels stay as they were."""
+    from kolors.core import color
+    import torch
+    open_photo(window, photos[0])
+    window.viewer.set_mode("toggle")
+    idle(window)
+    plain = window.last_preview.copy()
+    panel = window.masks.panel
+    panel.add("linear")
+    panel.set_mask(0, {**panel.masks[0], "start": [0.5, -1.0], "end": [0.5, -0.5], "invert": True}, "Everywhere")
+    panel.refine("luminance")
+    idle(window)
+    m = window.edit.params["masks"][0]
+    assert [(c["kind"], c["mode"]) for c in m["combine"]] == [("luminance", "intersect")]
+    panel.shape_sliders["lum_lo"].spin.setValue(0.6)
+    panel.shape_sliders["soft"].spin.setValue(0.05)
+    panel.sliders["exposure"].spin.setValue(-1.0)
+    idle(window)
+    assert window.edit.params["masks"][0]["combine"][0]["range"] == [0.6, 1.0]
+    out = window.last_preview
+    lin = color.srgb_to_linear(torch.from_numpy(plain.astype(np.float32) / 255))
+    lstar = (116 * color.luminance(lin.permute(2, 0, 1))[0].clamp_min(1e-9) ** (1 / 3) - 16).numpy() / 100
+    dark, bright = lstar < 0.5, lstar > 0.7
+    assert dark.sum() > 1000 and bright.sum() > 1000
+    diff = np.abs(out.astype(int) - plain).max(2)
+    assert np.percentile(diff[dark], 99) <= 1                       # the dark pixels untouched
+    assert _luma(out)[bright].mean() < _luma(plain)[bright].mean() - 20   # the bright ones a stop down
+    panel.unrefine()
+    idle(window)
+    assert window.edit.params["masks"][0]["combine"] == []

@@ -596,9 +596,11 @@ class MainWindow(QMainWindow):
     def _on_param(self, name: str, value: Any, dragging: bool) -> None:
         self.set_param(name, value, dragging)
 
-    def set_param(self, name: str, value: Any, dragging: bool, label: str | None = None) -> None:
+    def set_param(self, name: str, value: Any, dragging: bool, label: str | None = None,
+                  merge: bool = True) -> None:
         """Set one parameter of the edit through the undo stack (``label``: the undo step's
-        text, default the parameter's label and value); a drag merges into one step."""
+        text, default the parameter's label and value); a drag merges into one step, and so do
+        quick changes of the same parameter unless ``merge`` is False (a discrete action)."""
         new = self.edit.copy()
         from ..core import registry
         p = registry.get_param(name)
@@ -615,10 +617,12 @@ class MainWindow(QMainWindow):
         else:
             new.params[name] = value
         self._dragging = dragging
+        if new.params == self.edit.params:      # e.g. the release that ends a drag: no new step
+            return
         if label is None:
             label = p.label or name
             label = f"{label} {value:.3g}" if isinstance(value, float) else label
-        self.apply_edit(new, label, key="param:" + name)
+        self.apply_edit(new, label, key="param:" + name if merge or dragging else None)
 
     def _on_drag_finished(self) -> None:
         """A slider was released: the next change starts a new undo step."""

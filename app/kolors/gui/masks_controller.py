@@ -64,7 +64,9 @@ class MasksController(QObject):
 
     # ------------------------------------------------------------------ changes
     def _on_masks(self, masks: list, dragging: bool, label: str) -> None:
-        self.w.set_param("masks", masks, dragging, label)
+        # a drag (a handle, a stroke, a slider) is one undo step; every other change
+        # (add, delete, rename, a typed value) is a step of its own
+        self.w.set_param("masks", masks, dragging, label, merge=False)
 
     def _on_tool_change(self, index: int, mask: dict, dragging: bool, label: str) -> None:
         if 0 <= index < len(self.panel.masks):

@@ -58,6 +58,17 @@ _SHAPE = [("opacity", "Opacity", 0.0, 1.0, 1.0, None),
           ("brush_flow", "Brush flow", 0.05, 1.0, 1.0, ("brush",))]
 
 
+def _range_target(m: dict[str, Any]) -> dict[str, Any] | None:
+    """The part of mask ``m`` whose range the range sliders set: the mask itself when it is a
+    luminance or colour range, else its last range component (a refinement), else None."""
+    if m["kind"] in ("luminance", "color"):
+        return m
+    for c in reversed(m.get("combine", [])):
+        if c["kind"] in ("luminance", "color"):
+            return c
+    return None
+
+
 class MasksPanel(QWidget):
     """See the module docstring. ``selectionChanged(index)`` (-1: none), ``overlayToggled(on)``,
     ``brushChanged()`` when the brush settings change, ``dragFinished()`` when a slider is released."""
@@ -96,6 +107,17 @@ class MasksPanel(QWidget):
             a.triggered.connect(lambda _=False, k=kind: self.add(k))
             self.add_actions[kind] = a
         self.add_button.setMenu(menu)
+        self.refine_button = QToolButton()
+        self.refine_button.setText("Refine")
+        self.refine_button.setToolTip("Limit the mask to a luminance or colour range (intersect)")
+        self.refine_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        rmenu = QMenu(self.refine_button)
+        for kind in ("luminance", "color"):
+            a = rmenu.addAction(f"Intersect with {KIND_LABELS[kind].lower()}")
+            a.triggered.connect(lambda _=False, k=kind: self.refine(k))
+        self.unrefine_action = rmenu.addAction("Remove refinements")
+        self.unrefine_action.triggered.connect(self.unrefine)
+        self.refine_button.setMenu(rmenu)
         self.delete_button = QPushButton("Delete")
         self.up_button = QToolButton()
         self.up_button.setText("▲")
@@ -110,7 +132,8 @@ class MasksPanel(QWidget):
         self.up_button.clicked.connect(lambda: self.move(-1))
         self.down_button.clicked.connect(lambda: self.move(1))
         self.overlay_button.toggled.connect(self.overlayToggled.emit)
-        for w in (self.add_button, self.delete_button, self.up_button, self.down_button, self.overlay_button):
+        for w in (self.add_button, self.refine_button, self.delete_button, self.up_button, self.down_button,
+                  self.overlay_button):
             row.addWidget(w)
         lay.addLayout(row)
         # the selected mask's shape
@@ -195,7 +218,7 @@ class MasksPanel(QWidget):
     def _refresh(self) -> None:
         m = self.current()
         on = m is not None
-        for w in (self.delete_button, self.up_button, self.down_button, self.overlay_button):
+        for w in (self.delete_button, self.up_button, self.down_button, self.overlay_button, self.refine_button):
             w.setEnabled(on)
         self.shape.setVisible(on)
         self.adjust.setVisible(on)
@@ -210,13 +233,22 @@ class MasksPanel(QWidget):
                            "brush": "Paint on the photo; Alt paints with the eraser. [ and ] change the size."}
                           .get(kind, ""))
         self.blockSignals(True)
+        r = _range_target(m) or {}
         vals = {"opacity": m.get("opacity", 1.0), "feather": m.get("feather", 0.5),
-                "lum_lo": (m.get("range") or [0.7, 1.0])[0], "lum_hi": (m.get("range") or [0.7, 1.0])[1],
-                "soft": m.get("soft", 0.1), "hue": (m.get("hue") or [60.0, 50.0])[0],
-                "hue_width": (m.get("hue") or [60.0, 50.0])[1], "brush_size": self.brush["size"],
+                "lum_lo": (r.get("range") or [0.7, 1.0])[0], "lum_hi": (r.get("range") or [0.7, 1.0])[1],
+                "soft": r.get("soft", 0.1), "hue": (r.get("hue") or [60.0, 50.0])[0],
+                "hue_width": (r.get("hue") or [60.0, 50.0])[1], "brush_size": self.brush["size"],
                 "brush_feather": self.brush["feather"], "brush_flow": self.brush["flow"]}
+        kinds_shown = {kind, r.get("kind")}
+        self.refine_button.setEnabled(kind not in ("luminance", "color"))
+        self.unrefine_action.setEnabled(bool(m.get("combine")))
         for key, (lab, s, kinds) in self._shape_rows.items():
-            vis = kinds is None or kind in kinds
+            if kinds is None:
+                vis = True
+            elif key == "feather":                 # the mask's own feather, not a range's
+                vis = kind in kinds
+            else:
+                vis = bool(kinds_shown & set(kinds))
             lab.setVisible(vis)
             s.setVisible(vis)
             s.set_value(float(vals[key]))
@@ -257,6 +289,26 @@ class MasksPanel(QWidget):
         self.masks.append(m)
         self._show_and_select(len(self.masks) - 1)
         self._emit(f"Add {KIND_LABELS[kind].rstrip('…').lower()} mask")
+
+    def refine(self, kind: str) -> None:
+        """Intersect the selected mask with a luminance or colour range (its sliders then set
+        the range): e.g. a gradient over the sky that leaves dark trees alone."""
+        m = self.current()
+        if m is None or kind not in ("luminance", "color"):
+            return
+        comp = {k: copy.deepcopy(v) for k, v in NEW_MASKS[kind].items()}
+        m["combine"] = [c for c in m.get("combine", []) if c["kind"] not in ("luminance", "color")] + \
+            [{**comp, "mode": "intersect", "invert": False}]
+        self._refresh()
+        self._emit(f"Intersect with {KIND_LABELS[kind].lower()}")
+
+    def unrefine(self) -> None:
+        m = self.current()
+        if m is None or not m.get("combine"):
+            return
+        m["combine"] = []
+        self._refresh()
+        self._emit("Remove refinements")
 
     def delete(self) -> None:
         i = self.selected()
@@ -317,16 +369,21 @@ class MasksPanel(QWidget):
         m = self.current()
         if m is None:
             return
-        if key in ("opacity", "feather", "soft"):
+        r = _range_target(m)
+        if key in ("opacity", "feather"):
             m[key] = float(v)
+        elif r is None:
+            return
+        elif key == "soft":
+            r[key] = float(v)
         elif key in ("lum_lo", "lum_hi"):
-            lo, hi = m["range"]
+            lo, hi = r["range"]
             lo, hi = (min(v, hi), hi) if key == "lum_lo" else (lo, max(v, lo))
-            m["range"] = [float(lo), float(hi)]
+            r["range"] = [float(lo), float(hi)]
         elif key == "hue":
-            m["hue"] = [float(v), m["hue"][1]]
+            r["hue"] = [float(v), r["hue"][1]]
         elif key == "hue_width":
-            m["hue"] = [m["hue"][0], float(v)]
+            r["hue"] = [r["hue"][0], float(v)]
         self._emit(f"Mask {key.replace('_', ' ')}", dragging)
 
     def _on_invert(self, on: bool) -> None:
