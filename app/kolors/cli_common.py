@@ -37,7 +37,7 @@ def parse_sets(items: Sequence[str] | None, masks: str | None = None) -> dict[st
         from .core.masks import load_masks_file
         prm = registry.get_param("masks")
         try:
-            out["masks"] = prm.validate(load_masks_file(masks))
+            out["masks"] = prm.validate(load_masks_file(masks, resolve_paths=True))
         except ValueError as e:
             msg = str(e).replace("parameter 'masks': ", "")
             raise CliError(msg if msg.startswith(str(masks)) else f"{masks}: {msg}") from None
@@ -48,6 +48,9 @@ def parse_sets(items: Sequence[str] | None, masks: str | None = None) -> dict[st
             raise CliError(f"--set expects name=value, got {item!r}")
         name, text = item.split("=", 1)
         name = name.strip()
+        if name == "masks" and text.strip()[:1] not in "[{":   # --set masks=FILE.json is --masks
+            out.update(parse_sets(None, text.strip()))
+            continue
         prm = registry.get_param(name)
         if prm.hidden:
             raise CliError(f"parameter {name!r} is set by tasks and cannot be given with --set")

@@ -282,3 +282,43 @@ def test_masks_follow_a_new_framing(geometry):
     for a, b in zip(weights(masks, old), weights(moved, new)):
         assert a.max() > 0.9
         np.testing.assert_allclose(at(b, qn), at(a, qo), atol=0.01)
+
+
+def test_radial_at_an_angle():
+    """A turned ellipse against its analytic form (the angle turns it clockwise on screen,
+    y down), so a sign error in the angle fails."""
+    h, w = 200, 300
+    wt = weight({"kind": "radial", "center": [0.5, 0.5], "radius": [0.3, 0.1], "feather": 0.5, "angle": 30.0}, h, w)
+    Y, X = np.mgrid[0:h, 0:w] + 0.5
+    a = math.radians(30.0)
+    u, v = X - 150, Y - 100
+    ur, vr = u * math.cos(a) + v * math.sin(a), -u * math.sin(a) + v * math.cos(a)
+    rho = np.hypot(ur / 90.0, vr / 20.0)
+    np.testing.assert_allclose(wt, 1 - ss((rho - 0.5) / 0.5), atol=1e-5)
+    # the long axis points down-right: (cos 30°, sin 30°) from the centre is inside, its mirror is not
+    assert wt[round(100 + 60 * math.sin(a)), round(150 + 60 * math.cos(a))] > 0.3
+    assert wt[round(100 - 60 * math.sin(a)), round(150 + 60 * math.cos(a))] == 0.0
+
+
+def test_a_gradient_outside_a_tight_crop_stays_outside():
+    """Reframing onto a much smaller crop puts the points far outside the frame; they must
+    not be clamped onto each other (the gradient would become 'everywhere')."""
+    from kolors.core.geometry import Framing, framing_of
+    from kolors.core.masks import reframe_masks
+    W, H = 300, 200
+    (m,) = reframe_masks(validate_masks([{"kind": "linear", "start": [0.5, 0.9], "end": [0.5, 0.8]}]),
+                         Framing(W, H), framing_of({"crop": [0.0, 0.0, 1.0, 0.1]}, W, H))
+    assert m["start"] != m["end"]
+    assert weight(m, 20, 300).max() == 0.0
+
+
+def test_pixel_value_masks_look_at_the_masks_input():
+    """A luminance mask after a mask that darkens everything still selects the pixels that
+    were bright when they reached the masks (its order does not change what it selects)."""
+    img = torch.tensor([0.05, 0.6]).view(1, 1, 1, 2).expand(1, 3, 1, 2).contiguous()  # dark, bright
+    masks = [{"kind": "linear", "start": [0.5, -2.0], "end": [0.5, -1.0], "invert": True,
+              "adjustments": {"exposure": -2.0}},
+             {"kind": "luminance", "range": [0.6, 1.0], "soft": 0.05, "adjustments": {"exposure": 1.0}}]
+    plan = Plan(registry.validate_settings({"masks": masks}), bake=False)
+    out = plan.run(img, RenderContext(full_size=(1, 2)))[0, 0, 0].numpy()
+    np.testing.assert_allclose(out, [0.05 * 0.25, 0.6 * 0.25 * 2], rtol=1e-2)   # the masks' own 65³ tables

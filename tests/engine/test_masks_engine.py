@@ -101,3 +101,25 @@ def test_cli_refuses_malformed_masks_and_writes_nothing(sample_png, tmp_path, co
     assert not (tmp_path / "out.jpg").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["bad.json", sample_png.name])
     assert sample_png.read_bytes() == before
+
+
+def test_cli_mask_files_are_found_beside_the_masks_json(enh, sample_png, tmp_path):
+    """A ``file`` mask's relative path is read from the masks file's folder; ``--set
+    masks=FILE`` is ``--masks FILE``; a missing mask image is named with its field."""
+    from PIL import Image
+    d = tmp_path / "masks"
+    d.mkdir()
+    Image.fromarray(np.tile(np.linspace(0, 255, 64).astype(np.uint8), (32, 1))).save(d / "ramp.png")
+    (d / "m.json").write_text(json.dumps([{"kind": "file", "path": "ramp.png", "adjustments": {"exposure": 1.0}}]))
+    out = tmp_path / "out.png"
+    r = kolors("enhance", sample_png, "-o", out, "--set", f"masks={d / 'm.json'}")
+    assert r.returncode == 0, r.stderr
+    got = read_image(out).data.astype(float)
+    src = read_image(sample_png).data.astype(float)
+    assert np.abs(got[:, :20] - src[:, :20]).mean() < 3 and (got[:, -20:] - src[:, -20:]).mean() > 20
+    (d / "bad.json").write_text(json.dumps([{"kind": "file", "path": "nope.png", "adjustments": {"exposure": 1.0}}]))
+    r = kolors("enhance", sample_png, "-o", tmp_path / "o2.png", "--masks", d / "bad.json")
+    assert r.returncode == 2 and "bad.json: masks[0].path: no such mask file" in r.stderr, r.stderr
+    r = kolors("enhance", sample_png, "-o", tmp_path / "o3.png", "--set", f"masks={d / 'bad.json'}")
+    assert r.returncode == 2 and "bad.json: masks[0].path" in r.stderr, r.stderr
+    assert not (tmp_path / "o2.png").exists() and not (tmp_path / "o3.png").exists()

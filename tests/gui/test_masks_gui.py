@@ -151,3 +151,56 @@ def test_refine_a_gradient_with_a_luminance_range(window, photos):
     panel.unrefine()
     idle(window)
     assert window.edit.params["masks"][0]["combine"] == []
+
+
+def test_rename_reorder_delete_and_their_undo(window, photos):
+    open_photo(window, photos[0])
+    panel = window.masks.panel
+    panel.add("radial")
+    panel.add("luminance")
+    idle(window)
+    names = lambda: [m["name"] for m in window.edit.params["masks"]]  # noqa: E731
+    assert names() == ["Radial 1", "Luminance range 1"]
+    panel.list.item(0).setText("Face")                # as the list's editor commits a rename
+    idle(window)
+    assert names() == ["Face", "Luminance range 1"]
+    panel.list.setCurrentRow(1)
+    panel.move(-1)
+    idle(window)
+    assert names() == ["Luminance range 1", "Face"] and panel.selected() == 0
+    panel.delete()
+    idle(window)
+    assert names() == ["Face"]
+    for want in (["Luminance range 1", "Face"], ["Face", "Luminance range 1"], ["Radial 1", "Luminance range 1"]):
+        window.undo.undo()                            # each action is its own step
+        idle(window)
+        assert names() == want
+    window.undo.redo()
+    idle(window)
+    assert names() == ["Face", "Luminance range 1"]
+    assert [panel.list.item(i).text() for i in range(panel.list.count())] == names()
+
+
+def test_masks_stay_on_the_picture_when_straightened_cropped_and_cancelled(window, photos):
+    open_photo(window, photos[0])
+    panel = window.masks.panel
+    panel.add("radial")
+    panel.set_mask(0, {**panel.masks[0], "center": [0.3, 0.4]}, "Move")
+    idle(window)
+    centre = lambda: window.edit.params["masks"][0]["center"]  # noqa: E731
+    window._on_param("straighten", 5.0, False)          # the slider, not the crop tool
+    idle(window)
+    assert np.hypot(centre()[0] - 0.3, centre()[1] - 0.4) > 0.02
+    window._on_param("straighten", 0.0, False)
+    idle(window)
+    np.testing.assert_allclose(centre(), [0.3, 0.4], atol=1e-6)
+    window.set_crop_tool(True)
+    window._on_geometry({"crop": [0.2, 0.1, 0.9, 0.9]}, "Crop")
+    idle(window)
+    np.testing.assert_allclose(centre(), [(0.3 - 0.2) / 0.7, (0.4 - 0.1) / 0.8], atol=2e-3)
+    # the tool's view shows the whole photo: the mask where it is on it
+    np.testing.assert_allclose(window.display_settings()["masks"][0]["center"], [0.3, 0.4], atol=2e-3)
+    window.cancel_crop()                                # Esc: the geometry and the masks as they were
+    idle(window)
+    np.testing.assert_allclose(centre(), [0.3, 0.4], atol=2e-3)
+    assert "crop" not in window.edit.params

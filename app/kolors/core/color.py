@@ -126,6 +126,11 @@ def oklch_to_oklab(lch: torch.Tensor, dim: int = -3) -> torch.Tensor:
     return torch.stack([L, C * torch.cos(hr), C * torch.sin(hr)], dim)
 
 
+def hue_difference(h: torch.Tensor, centre: float | torch.Tensor) -> torch.Tensor:
+    """Signed hue difference ``h - centre`` in degrees, wrapped to [-180, 180)."""
+    return torch.remainder(h - centre + 180.0, 360.0) - 180.0
+
+
 def luminance(rgb: torch.Tensor, dim: int = -3, keepdim: bool = True) -> torch.Tensor:
     """Relative luminance Y of linear sRGB, same dtype; channel axis kept with size 1."""
     w = torch.as_tensor(LUMA, dtype=rgb.dtype, device=rgb.device)

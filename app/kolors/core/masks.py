@@ -27,11 +27,11 @@ Kinds (the fields besides the common ones below):
   ``flow`` in (0, 1] (default 1). A stroke covers the pixels near its polyline (one dab
   per pixel however many points overlap); strokes are applied in order, painting
   ``m + (1 - m)·flow·w`` or erasing ``m·(1 - flow·w)``. Stored as strokes, not pixels.
-* ``luminance``: ``range`` [lo, hi] of lightness L*/100 (CIE, of the pixel as it reaches
-  the masks), ``soft`` (default 0.1): 1 within the range, 0 at ``soft`` beyond it.
+* ``luminance``: ``range`` [lo, hi] of lightness L*/100 (CIE), ``soft`` (default 0.1): 1
+  within the range, 0 at ``soft`` beyond it.
 * ``color``: a qualifier in OkLCh, as Resolve's: ``hue`` [centre°, width°] (full within
   ±width/2), ``hue_soft``° (default 20), ``saturation`` [lo, hi] (OkLCh chroma / 0.3,
-  default [0, 1]), ``lightness`` [lo, hi] (Oklab L, default [0, 1]), ``soft`` (default
+  default [0.05, 1]: greys, whose hue is noise, left out), ``lightness`` [lo, hi] (Oklab L, default [0, 1]), ``soft`` (default
   0.1) for both; the weight is the product of the three.
 * ``file``: ``path`` of a grey-scale PNG/TIFF (8 or 16 bit; white = 1) stretched over the
   framed photo and sampled bilinearly.
@@ -45,6 +45,8 @@ operation, plus local contrast and sharpening), validated like ``--set``.
 
 The masks operation (:mod:`kolors.core.ops.masks`) renders each visible mask as one
 masked pass after the global grade: ``out = x + m·(adjusted(x) - x)`` in linear light.
+Pixel-value masks (luminance, colour) look at the photo as the global grade leaves it (the
+masks' input, not the result of earlier masks), so their order does not change them.
 """
 from __future__ import annotations
 
@@ -58,7 +60,7 @@ import torch
 from .lru import LRU
 from .params import Param, RenderContext
 
-__all__ = ["KINDS", "MODES", "SPATIAL_ADJUSTMENTS", "Masks", "validate_masks", "mask_weight", "rect_weight",
+__all__ = ["KINDS", "MODES", "COORD_RANGE", "RADIUS_MAX", "RADIUS_MIN", "BRUSH_SIZE", "SPATIAL_ADJUSTMENTS", "Masks", "validate_masks", "mask_weight", "rect_weight",
            "reframe_masks", "normalised", "active_masks",
            "smoothstep_profile", "adjustment_params"]
 
@@ -75,7 +77,6 @@ MAX_POINTS = 20000
 
 _COMMON = ("kind", "name", "visible", "opacity", "invert", "combine", "adjustments")
 _COMPONENT_COMMON = ("kind", "mode", "invert")
-_COMMON_SET = frozenset(_COMMON)
 _FIELDS: dict[str, dict[str, Any]] = {
     # field: default (None = required)
     "linear": {"start": None, "end": None},
@@ -83,7 +84,7 @@ _FIELDS: dict[str, dict[str, Any]] = {
     "rect": {"rect": None, "feather": 0.0},
     "brush": {"strokes": None},
     "luminance": {"range": None, "soft": 0.1},
-    "color": {"hue": None, "hue_soft": 20.0, "saturation": [0.0, 1.0], "lightness": [0.0, 1.0], "soft": 0.1},
+    "color": {"hue": None, "hue_soft": 20.0, "saturation": [0.05, 1.0], "lightness": [0.0, 1.0], "soft": 0.1},
     "file": {"path": None},
 }
 
@@ -122,8 +123,15 @@ def _bool(v: Any, where: str) -> bool:
     return v
 
 
-#: point coordinates may lie a little outside the photo (a gradient dragged past the edge)
-_COORD = (-4.0, 5.0)
+#: point coordinates may lie outside the photo (a gradient dragged past the edge, or a mask
+#: drawn on a wider crop than the one now chosen)
+_COORD = (-100.0, 100.0)
+#: the largest radius (fractions of the photo) and the smallest (a hundredth of a pixel at 10k px)
+RADIUS_MAX = 100.0
+RADIUS_MIN = 1e-6
+COORD_RANGE = _COORD
+#: the brush sizes the window offers (fractions of the long side; the format takes (0, 2])
+BRUSH_SIZE = (0.005, 0.5)
 
 
 def _component(d: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -145,9 +153,11 @@ def _component(d: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
     w = lambda k: f"{where}.{k}"  # noqa: E731
     if kind == "linear":
         out["start"], out["end"] = _pair(g["start"], w("start"), *_COORD), _pair(g["end"], w("end"), *_COORD)
+        if out["start"] == out["end"]:
+            raise _Bad(f"{where}: a linear mask needs start and end apart, got {out['start']} twice")
     elif kind == "radial":
         out["center"] = _pair(g["center"], w("center"), *_COORD)
-        out["radius"] = _pair(g["radius"], w("radius"), 0.0, 10.0, lo_open=True)
+        out["radius"] = _pair(g["radius"], w("radius"), RADIUS_MIN, RADIUS_MAX)
         out["feather"] = _num(g["feather"], w("feather"), 0.0, 1.0)
         out["angle"] = _num(g["angle"], w("angle"), -360.0, 360.0)
     elif kind == "rect":
@@ -245,7 +255,7 @@ def validate_masks(value: Any, where: str = "masks") -> list[dict[str, Any]]:
     """Validate and normalise a list of masks (see the module docstring); ``ValueError``
     names the field, e.g. ``masks[0].radius[1]: -0.2 is outside (0, 10]``."""
     if value is None:
-        return []
+        return ValidMasks()
     if isinstance(value, Mapping):
         value = [value]
     if not isinstance(value, (list, tuple)):
@@ -281,7 +291,12 @@ def validate_masks(value: Any, where: str = "masks") -> list[dict[str, Any]]:
         m["combine"] = cs
         m["adjustments"] = _adjustments(d.get("adjustments"), f"{wi}.adjustments")
         out.append(m)
-    return out
+    return ValidMasks(out)
+
+
+class ValidMasks(list):
+    """A list of masks :func:`validate_masks` made (so it is not validated again on every
+    tile); a plain list from Python or JSON is validated where it is used."""
 
 
 def normalised(masks: Any) -> list[dict[str, Any]]:
@@ -289,9 +304,7 @@ def normalised(masks: Any) -> list[dict[str, Any]]:
     (a settings dict from Python need not have gone through the registry)."""
     if not masks:
         return []
-    if isinstance(masks, list) and all(isinstance(m, dict) and _COMMON_SET <= m.keys() for m in masks):
-        return masks
-    return validate_masks(masks)
+    return masks if isinstance(masks, ValidMasks) else validate_masks(masks)
 
 
 def active_masks(masks: Any) -> list[dict[str, Any]]:
@@ -351,23 +364,43 @@ class Masks(Param):
         return [{**m, "opacity": m["opacity"] * max(0.0, t)} for m in value]
 
 
-def load_masks_file(path: str | os.PathLike) -> Any:
-    """The JSON data of a masks file (``ValueError`` naming the file when it cannot be read)."""
+def load_masks_file(path: str | os.PathLike, resolve_paths: bool = False) -> Any:
+    """The JSON data of a masks file (``ValueError`` naming the file when it cannot be read).
+    ``resolve_paths``: relative ``path`` fields of ``file`` masks (and components) are taken
+    from the masks file's own folder and made absolute, and each must be a readable file."""
     import json
+    from pathlib import Path
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
+            data = json.load(f)
     except OSError as e:
         raise ValueError(f"{path}: the masks file cannot be read ({e.strerror or e})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: not a JSON file ({e})") from None
+    if resolve_paths and isinstance(data, (list, dict)):
+        base = Path(path).resolve().parent
+        items = data if isinstance(data, list) else [data]
+        for i, m in enumerate(items):
+            if not isinstance(m, dict):
+                continue
+            parts = [(f"masks[{i}]", m)] + [(f"masks[{i}].combine[{j}]", c)
+                                            for j, c in enumerate(m.get("combine") or []) if isinstance(c, dict)]
+            for where, c in parts:
+                p = c.get("path")
+                if c.get("kind") == "file" and isinstance(p, str) and p:
+                    full = Path(p) if Path(p).is_absolute() else base / p
+                    if not full.is_file():
+                        raise ValueError(f"{path}: {where}.path: no such mask file {str(full)!r}")
+                    c["path"] = str(full)
+    return data
 
 
 # ---------------------------------------------------------------------- evaluation
 def smoothstep_profile(t: torch.Tensor) -> torch.Tensor:
-    """Perlin's C² smoothstep of ``t`` clamped to [0, 1] (0 → 0, 0.5 → 0.5, 1 → 1)."""
-    t = t.clamp(0.0, 1.0)
-    return t * t * t * (t * (t * 6 - 15) + 10)
+    """Perlin's C² smoothstep of ``t`` clamped to [0, 1] (0 → 0, 0.5 → 0.5, 1 → 1): the
+    operations' own (:func:`kolors.core.ops._chroma.smootherstep`) on [0, 1]."""
+    from .ops._chroma import smootherstep
+    return smootherstep(0.0, 1.0, t)
 
 
 def _fade(x: torch.Tensor, inner: float, outer: float) -> torch.Tensor:
@@ -400,8 +433,8 @@ def _eval_kind(c: Mapping[str, Any], img: torch.Tensor, ctx: RenderContext) -> t
         ex, ey = c["end"][0] * W, c["end"][1] * H
         dx, dy = ex - sx, ey - sy
         n2 = dx * dx + dy * dy
-        if n2 < 1e-12:  # a degenerate line: a hard edge at the point, full strength before
-            return torch.ones(Y.shape[0], X.shape[1], device=img.device)
+        if n2 < 1e-12:  # start and end in one point (validation refuses it): no effect
+            return torch.zeros(Y.shape[0], X.shape[1], device=img.device)
         t = ((X - sx) * dx + (Y - sy) * dy) / n2
         return 1.0 - smoothstep_profile(t)
     if kind == "radial":
@@ -442,12 +475,12 @@ def _eval_pixel(c: Mapping[str, Any], img: torch.Tensor) -> torch.Tensor:
     x = img.float()
     if c["kind"] == "luminance":
         y = color.luminance(x).clamp_min(0.0)
-        lstar = torch.where(y > (6 / 29) ** 3, 116 * y.clamp_min(1e-12) ** (1 / 3) - 16, y * (24389 / 27)) / 100
+        lstar = color.xyz_to_lab(torch.cat([y, y, y], 1))[:, :1] / 100   # L* of Y (X, Z do not enter)
         return _band(lstar, c["range"][0], c["range"][1], c["soft"])
     lch = color.oklab_to_oklch(color.rgb_to_oklab(x.clamp_min(0.0)))
     L, C, hdeg = lch[:, :1], lch[:, 1:2], lch[:, 2:3]
     centre, width = c["hue"]
-    d = torch.remainder(hdeg - centre + 180.0, 360.0) - 180.0  # signed hue distance, degrees
+    d = color.hue_difference(hdeg, centre)
     wh = _fade(d.abs(), width / 2, width / 2 + c["hue_soft"])
     ws = _band(C / CHROMA_FULL, c["saturation"][0], c["saturation"][1], c["soft"])
     wl = _band(L, c["lightness"][0], c["lightness"][1], c["soft"])
@@ -608,7 +641,8 @@ def reframe_masks(masks: list[dict[str, Any]], old, new) -> list[dict[str, Any]]
         elif k == "radial":
             c["center"] = pt(c["center"])
             rx, ry = c["radius"][0] * ow, c["radius"][1] * oh
-            c["radius"] = [float(min(10.0, rx / nw)), float(min(10.0, ry / nh))]
+            c["radius"] = [float(min(RADIUS_MAX, max(RADIUS_MIN, rx / nw))),
+                           float(min(RADIUS_MAX, max(RADIUS_MIN, ry / nh)))]
             a = c.get("angle", 0.0)
             a = (-a if det < 0 else a) + turn
             c["angle"] = float((a + 180.0) % 360.0 - 180.0)
@@ -623,8 +657,8 @@ def reframe_masks(masks: list[dict[str, Any]], old, new) -> list[dict[str, Any]]
                 s["size"] = float(min(2.0, s["size"] * long_ratio))
         return c
 
-    out = []
-    for m in masks:
+    out = ValidMasks()
+    for m in normalised(masks):
         mm = comp(m)
         mm["combine"] = [comp(c) for c in m.get("combine", [])]
         out.append(mm)

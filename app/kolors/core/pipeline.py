@@ -204,6 +204,9 @@ class Plan:
     def run(self, img: torch.Tensor, ctx: RenderContext | None = None) -> torch.Tensor:
         """Render a (B,3,H,W) linear tensor (a whole image or a tile with its halo)."""
         ctx = ctx or RenderContext(full_size=tuple(img.shape[-2:]))
+        # the table size of this render, for plans operations build of their own (a mask's
+        # adjustments): a coarse preview's masks bake small tables too
+        ctx.cache.setdefault("lut_size", self.lut_size)
         for st in self.stages:
             img = st.run(img, ctx)
         return img

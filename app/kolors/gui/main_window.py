@@ -542,6 +542,7 @@ class MainWindow(QMainWindow):
             else:
                 new.params[k] = v
         if new.params != self.edit.params:
+            self._masks_follow(new)
             self.apply_edit(new, "Cancel crop")
         self.set_crop_tool(False)
 
@@ -618,7 +619,11 @@ class MainWindow(QMainWindow):
             new.params[name] = value
         self._dragging = dragging
         if new.params == self.edit.params:      # e.g. the release that ends a drag: no new step
+            if not dragging:
+                self._sync_controls()           # a widget may show a value the edit refused
             return
+        if name in GEOMETRY_PARAMS:             # the straighten slider, the constraint switch
+            self._masks_follow(new)
         if label is None:
             label = p.label or name
             label = f"{label} {value:.3g}" if isinstance(value, float) else label
@@ -740,7 +745,16 @@ class MainWindow(QMainWindow):
         """The settings the viewer renders: the edit's, or with the crop tool active its view
         of the whole turned photo (:func:`~kolors.gui.crop_tool.tool_view_settings`)."""
         s = self.edit.settings()
-        return tool_view_settings(s) if self.crop.active else s
+        if not self.crop.active:
+            return s
+        view = tool_view_settings(s)
+        if s.get("masks"):                      # the masks where they are on the whole photo
+            from ..core.geometry import Framing
+            from ..core.masks import reframe_masks
+            size = self.session.size
+            view["masks"] = reframe_masks(s["masks"], framing_of(s, *size) or Framing(*size),
+                                          framing_of(view, *size) or Framing(*size))
+        return view
 
     def _framed_size(self, settings: dict) -> tuple[int, int]:
         """(w, h) of the photo as ``settings`` frame it (as ``PhotoSession.framed_size``; the

@@ -26,6 +26,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 
+from ..core.masks import BRUSH_SIZE, COORD_RANGE, RADIUS_MAX
+
 __all__ = ["MaskTool"]
 
 HANDLE = 9            # px: how near a handle the mouse must be
@@ -263,13 +265,17 @@ class MaskTool(QObject):
     @staticmethod
     def _clamp(m: dict) -> None:
         """Keep points within the range the masks accept (a little outside the photo)."""
+        lo, hi = COORD_RANGE
+
         def cl(p):
-            return [min(5.0, max(-4.0, float(c))) for c in p]
+            return [min(hi, max(lo, float(c))) for c in p]
         for k in ("start", "end", "center"):
             if k in m:
                 m[k] = cl(m[k])
         if "radius" in m:
-            m["radius"] = [min(10.0, max(1e-3, float(r))) for r in m["radius"]]
+            m["radius"] = [min(RADIUS_MAX, max(1e-3, float(r))) for r in m["radius"]]
+        if m.get("start") is not None and m.get("start") == m.get("end"):
+            m["end"] = [m["end"][0], m["end"][1] + 1e-3]     # a gradient needs two points
 
     def mouse_release(self, e) -> bool:
         if self._drag is None:
@@ -285,5 +291,5 @@ class MaskTool(QObject):
         self.viewer.update()
 
     def resize_brush(self, factor: float) -> None:
-        self.brush["size"] = min(0.5, max(0.005, self.brush["size"] * factor))
+        self.brush["size"] = min(BRUSH_SIZE[1], max(BRUSH_SIZE[0], self.brush["size"] * factor))
         self.viewer.update()

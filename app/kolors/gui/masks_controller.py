@@ -48,7 +48,10 @@ class MasksController(QObject):
     def sync(self, settings: dict[str, Any]) -> None:
         """Show the edit's effective masks (a preset's included) and put the tool on the
         viewer while one is selected (the crop tool has it while active)."""
+        before = self.panel.selected()
         self.panel.show_masks(settings.get("masks") or [])
+        if self.panel.selected() != before:
+            self.tool.overlay = None            # the overlay shown is another mask's
         self._place_tool()
 
     def _place_tool(self) -> None:
@@ -103,8 +106,9 @@ class MasksController(QObject):
         self.panel.brush["size"] = self.tool.brush["size"]
         self.panel.shape_sliders["brush_size"].set_value(self.tool.brush["size"])
 
-    def _on_overlay(self, job: int, img, side: int) -> None:
-        if job < self._overlay_job or side != self.w._proxy_side or not self.overlay_on:
+    def _on_overlay(self, job: int, img, side: int, index: int) -> None:
+        if (job < self._overlay_job or side != self.w._proxy_side or not self.overlay_on
+                or index != self.panel.selected()):
             return
         self._overlay_job = job
         self.tool.overlay = img

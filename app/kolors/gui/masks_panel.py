@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QListWidgetItem, QMenu, QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from ..core import registry
+from ..core.masks import BRUSH_SIZE
 from ..core.params import Float
 
 __all__ = ["MasksPanel", "NEW_MASKS", "MASK_SLIDERS"]
@@ -53,7 +54,7 @@ _SHAPE = [("opacity", "Opacity", 0.0, 1.0, 1.0, None),
           ("soft", "Softness", 0.0, 1.0, 0.1, ("luminance", "color")),
           ("hue", "Hue", 0.0, 360.0, 60.0, ("color",)),
           ("hue_width", "Hue width", 0.0, 360.0, 50.0, ("color",)),
-          ("brush_size", "Brush size", 0.005, 0.5, 0.05, ("brush",)),
+          ("brush_size", "Brush size", BRUSH_SIZE[0], BRUSH_SIZE[1], 0.05, ("brush",)),
           ("brush_feather", "Brush feather", 0.0, 1.0, 0.5, ("brush",)),
           ("brush_flow", "Brush flow", 0.05, 1.0, 1.0, ("brush",))]
 
@@ -132,10 +133,14 @@ class MasksPanel(QWidget):
         self.up_button.clicked.connect(lambda: self.move(-1))
         self.down_button.clicked.connect(lambda: self.move(1))
         self.overlay_button.toggled.connect(self.overlayToggled.emit)
-        for w in (self.add_button, self.refine_button, self.delete_button, self.up_button, self.down_button,
-                  self.overlay_button):
-            row.addWidget(w)
-        lay.addLayout(row)
+        for w in (self.add_button, self.refine_button, self.overlay_button):    # two rows: the panel
+            row.addWidget(w)                                                 # stays as narrow as
+        lay.addLayout(row)                                                   # the others
+        row2 = QHBoxLayout()
+        for w in (self.delete_button, self.up_button, self.down_button):
+            row2.addWidget(w)
+        row2.addStretch(1)
+        lay.addLayout(row2)
         # the selected mask's shape
         self.shape = QWidget()
         g = QGridLayout(self.shape)

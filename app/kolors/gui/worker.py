@@ -79,7 +79,7 @@ class RenderWorker(QObject):
     presetThumb = Signal(int, str, object)    # job, preset name, QImage
     filmThumb = Signal(int, str, object)      # job, path, QImage
     clipping = Signal(int, object, object, int)  # job, QImage of the clipping warning, shares, max_side
-    maskOverlay = Signal(int, object, int)    # job, QImage (RGBA) of the selected mask, max_side
+    maskOverlay = Signal(int, object, int, int)  # job, QImage (RGBA) of mask index, max_side, index
     lensStatus = Signal(int, str)             # job, what the lens corrections found ('' when off)
     failed = Signal(int, str, str)            # job, lane, message
     message = Signal(str)
@@ -301,7 +301,7 @@ class RenderWorker(QObject):
         mi = req.args.get("mask_overlay")
         if mi is not None and hasattr(s, "mask_overlay") and 0 <= mi < len(settings.get("masks") or []):
             from ..core.masks import overlay_rgba
-            self.maskOverlay.emit(req.job, to_qimage(overlay_rgba(s.mask_overlay(settings, mi, side))), side)
+            self.maskOverlay.emit(req.job, to_qimage(overlay_rgba(s.mask_overlay(settings, mi, side))), side, mi)
         if hasattr(s, "lens_status"):
             self.lensStatus.emit(req.job, s.lens_status(settings) if settings.get("lens_correction") else "")
 

@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from ..color import oklab_to_rgb, rgb_to_oklab
+from ..color import hue_difference, oklab_to_rgb, rgb_to_oklab
 from ..params import Float
 from ..registry import Op, register_op
 from ._chroma import as_work, from_lch, neutral_fade, rgb_bound, smootherstep, soft_chroma, to_lch
@@ -37,7 +37,7 @@ def band_weights(h: torch.Tensor) -> list[torch.Tensor]:
     for i, c in enumerate(cs):
         gap_next = (cs[(i + 1) % n] - c) % 360.0
         gap_prev = (c - cs[(i - 1) % n]) % 360.0
-        d = torch.remainder(h - c + 180.0, 360.0) - 180.0
+        d = hue_difference(h, c)
         t = torch.where(d >= 0, d / gap_next, -d / gap_prev).clamp(0.0, 1.0)
         out.append(torch.cos(t * (math.pi / 2)) ** 2)
     return out

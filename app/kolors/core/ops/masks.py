@@ -6,21 +6,24 @@ from typing import Any, Mapping
 import torch
 
 from ..lru import LRU
-from ..masks import Masks, active_masks, mask_weight
+from ..masks import MAX_MASKS, Masks, active_masks, mask_weight
 from ..params import RenderContext
 from ..registry import Op, register_op, settings_key
 
 #: a mask's adjustments see values up to this (linear; the global grade may exceed white)
 SOURCE_MAX = 8.0
 
-_PLANS: LRU[str, Any] = LRU(32)
+#: plans of masks' adjustments: every mask of an edit at two table sizes (coarse and fine)
+_PLANS: LRU[str, Any] = LRU(4 * MAX_MASKS)
 
 
-def mask_plan(adjustments: Mapping[str, Any]):
-    """The render plan of one mask's adjustments (cached: its table is baked once)."""
+def mask_plan(adjustments: Mapping[str, Any], lut_size: int = 65):
+    """The render plan of one mask's adjustments with ``lut_size``³ tables (cached: each
+    table is baked once)."""
     from ..pipeline import Plan
-    key = settings_key(adjustments, SOURCE_MAX)
-    return _PLANS.get_or_create(key, lambda: Plan(dict(adjustments), source_max=SOURCE_MAX))
+    key = settings_key(adjustments, (SOURCE_MAX, int(lut_size)))
+    return _PLANS.get_or_create(key, lambda: Plan(dict(adjustments), source_max=SOURCE_MAX,
+                                                  lut_size=int(lut_size)))
 
 
 @register_op(group="masks")
@@ -31,9 +34,9 @@ class MaskedAdjustments(Op):
     ``ctx``; output same shape, dtype and space, unclipped. For each visible mask in order:
     ``x ← x + m·(A(x) - x)`` with ``m`` the mask's weight in [0, 1] (opacity included) and
     ``A`` its adjustments run as a render plan of their own (pointwise ones baked into one
-    3D LUT, local contrast and sharpening direct). Masks of pixel values (luminance,
-    colour) see the image as it reaches them (after the global grade and earlier masks).
-    The halo is the sum of the masks' own spatial halos."""
+    3D LUT of the render's table size, local contrast and sharpening direct). Masks of
+    pixel values (luminance, colour) see the image as it reaches the masks (after the
+    global grade, before any mask). The halo is the sum of the masks' own spatial halos."""
 
     version = 1
     pointwise = False
@@ -48,12 +51,13 @@ class MaskedAdjustments(Op):
 
     def process(self, img: torch.Tensor, p, ctx: RenderContext) -> torch.Tensor:
         out = img
+        size = int(ctx.cache.get("lut_size", 65))
         for m in active_masks(p["masks"] or []):
-            wt = mask_weight(m, out, ctx).to(out.dtype)
+            wt = mask_weight(m, img, ctx).to(out.dtype)
             nz = (wt > 0).any(0)[0]                       # (h, w): pixels the mask touches
             if not bool(nz.any()):
                 continue
-            plan = mask_plan(m["adjustments"])
+            plan = mask_plan(m["adjustments"], size)
             h, w = nz.shape
             if plan.pointwise_only:
                 # colour-only adjustments: only the box the mask touches is evaluated
