@@ -82,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--suffix", default="", help="added to each output name before the extension")
     _grading_args(b)
 
-    pr = sub.add_parser("presets", help="list presets or show one")
-    pr.add_argument("action", nargs="?", default="list", choices=["list", "show"])
-    pr.add_argument("name", nargs="?")
+    pr = sub.add_parser("presets", help="list presets, show one, or import Lightroom/Camera Raw presets")
+    pr.add_argument("action", nargs="?", default="list", choices=["list", "show", "import"])
+    pr.add_argument("name", nargs="?", help="show: a preset name; import: an .xmp preset or a folder of them")
 
     lt = sub.add_parser("lut", help="bake a preset/settings into a .cube LUT")
     lt.add_argument("-o", "--output", required=True)
@@ -242,10 +242,32 @@ def cmd_presets(args: argparse.Namespace) -> int:
             pr = get_preset(name)
             print(f"{name:16s} {'(user) ' if pr.user else ''}{pr.description}")
         return 0
+    if args.action == "import":
+        return _import_presets(args.name)
     if not args.name:
         raise CliError("presets show needs a preset name")
     pr = get_preset(args.name)
     print(json.dumps(pr.to_json(), indent=2))
+    return 0
+
+
+def _import_presets(src: str | None) -> int:
+    """``kolors presets import FILE.xmp|DIR``: one line per imported preset, one warning line
+    per preset naming what had no counterpart; bad files are named and make the exit non-zero."""
+    from .io.presets import ImportFailed, import_xmp_presets
+    if not src:
+        raise CliError("presets import needs an .xmp preset or a folder of them")
+    try:
+        done = import_xmp_presets(src)
+        failed = None
+    except ImportFailed as e:
+        done, failed = e.imported, e
+    for imp in done:
+        print(f"imported {imp.name} from {imp.source}")
+        if imp.warning:
+            print(f"kolors: warning: {imp.warning}", file=sys.stderr)
+    if failed is not None:
+        raise CliError(str(failed))
     return 0
 
 

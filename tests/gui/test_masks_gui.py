@@ -204,3 +204,4 @@ def test_masks_stay_on_the_picture_when_straightened_cropped_and_cancelled(windo
     idle(window)
     np.testing.assert_allclose(centre(), [0.3, 0.4], atol=2e-3)
     assert "crop" not in window.edit.params
+

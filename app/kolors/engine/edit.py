@@ -128,6 +128,10 @@ def load_edit(photo: str | Path) -> LoadedEdit:
     except OSError as e:
         return LoadedEdit(Edit(), f"{photo}: the edit sidecar cannot be read ({e}); the photo opens unedited")
     if not res.edit:
+        if not res.warning:
+            xmp = _from_xmp_sidecar(photo)
+            if xmp is not None:
+                return xmp
         return LoadedEdit(Edit(), res.warning)
     try:
         return LoadedEdit(Edit.from_json(res.edit), res.warning)
@@ -137,6 +141,32 @@ def load_edit(photo: str | Path) -> LoadedEdit:
         except OSError as e2:
             return LoadedEdit(Edit(), f"{photo}: invalid edit sidecar ({e}), and it cannot be set aside ({e2}); "
                                       "the photo opens unedited")
+
+
+def _from_xmp_sidecar(photo: str | Path) -> LoadedEdit | None:
+    """A photo without a Kolors sidecar but with Lightroom / Camera Raw settings in its XMP
+    sidecar (``NAME.xmp``) opens with them (:func:`kolors.io.xmp.crs_to_settings`), saying
+    what had no counterpart; None when there is no such file or it holds no settings."""
+    from ..errors import InputError
+    from ..io.xmp import crs_to_settings, read_xmp, sidecar_xmp_path
+    path = sidecar_xmp_path(photo)
+    if not path.is_file():
+        return None
+    try:
+        doc = read_xmp(path)
+    except InputError as e:
+        return LoadedEdit(Edit(), f"{e}; the photo opens unedited")
+    settings, lost = crs_to_settings(doc.crs)
+    if not settings:
+        return None
+    try:
+        params = registry.validate_settings(settings, allow_hidden=False)
+    except ValueError as e:
+        return LoadedEdit(Edit(), f"{path}: Lightroom settings that cannot be used ({e}); the photo opens unedited")
+    warn = f"{path}: Lightroom settings imported"
+    if lost:
+        warn += f"; no counterpart in Kolors for: {', '.join(lost)}"
+    return LoadedEdit(Edit(params=params), warn)
 
 
 def save_edit(photo: str | Path, edit: Edit, size: tuple[int, int] | None = None) -> Path:

@@ -1,15 +1,28 @@
 """Filmstrip of the open folder: thumbnails loaded by the worker (rendered with each photo's
 edit; unedited ones from the file, a RAW's from its embedded preview), multi-selection for
-batch export and pasting settings."""
+batch export and pasting settings, and each photo's rating (stars under the thumbnail, ✕ for
+rejected) and colour label (the text's colour), read from and written to its XMP sidecar
+(:mod:`kolors.io.xmp`), so Lightroom, darktable and digiKam see the culling done here."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
-__all__ = ["Filmstrip"]
+__all__ = ["Filmstrip", "stars"]
+
+#: how a colour label shows in the filmstrip
+LABEL_COLOURS = {"Red": QColor(230, 70, 60), "Yellow": QColor(235, 200, 50), "Green": QColor(90, 190, 90),
+                 "Blue": QColor(80, 140, 235), "Purple": QColor(170, 100, 220)}
+
+
+def stars(rating: int | None) -> str:
+    """The filmstrip's text of a rating: ★ per star, ✕ rejected, '' none."""
+    if rating is None or rating == 0:
+        return ""
+    return "✕" if rating < 0 else "★" * int(rating)
 
 
 class Filmstrip(QListWidget):
@@ -30,6 +43,7 @@ class Filmstrip(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.items: dict[str, QListWidgetItem] = {}
         self.thumbs: set[str] = set()        # paths whose thumbnail has arrived
+        self.ratings: dict[str, tuple[int | None, str | None]] = {}   # path → (rating, label)
         self.itemClicked.connect(self._clicked)
 
     def _clicked(self, it: QListWidgetItem) -> None:
@@ -49,6 +63,33 @@ class Filmstrip(QListWidget):
             it.setIcon(QIcon(blank))
             self.addItem(it)
             self.items[str(p)] = it
+            self._read_rating(str(p))
+
+    def _read_rating(self, path: str) -> None:
+        from ..errors import InputError
+        from ..io.xmp import read_xmp, sidecar_xmp_path
+        x = sidecar_xmp_path(path)
+        rating = label = None
+        if x.is_file():
+            try:
+                doc = read_xmp(x)
+                rating, label = doc.rating, doc.label
+            except InputError:
+                pass                  # an unreadable sidecar: no rating shown, the file left alone
+        self.show_rating(path, rating, label)
+
+    def show_rating(self, path: str, rating: int | None, label: str | None) -> None:
+        """Show ``rating`` and ``label`` on ``path``'s thumbnail."""
+        it = self.items.get(path)
+        if it is None:
+            return
+        self.ratings[path] = (rating, label)
+        it.setText(stars(rating))
+        it.setForeground(LABEL_COLOURS.get(label or "", QColor(230, 200, 80)))
+        it.setToolTip(path + (f"\n{label}" if label else ""))
+
+    def rating(self, path: str) -> tuple[int | None, str | None]:
+        return self.ratings.get(path, (None, None))
 
     def set_thumbnail(self, path: str, image: QImage) -> None:
         it = self.items.get(path)

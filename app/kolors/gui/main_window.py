@@ -243,6 +243,16 @@ class MainWindow(QMainWindow):
         self.swap_crop_action = self._action(t, "&Swap crop orientation", self.crop.swap_orientation, "X")
         for a in (self.apply_crop_action, self.cancel_crop_action, self.swap_crop_action):
             a.setEnabled(False)
+        r = m.addMenu("&Photo")
+        self.rating_actions = {}
+        for n in range(6):
+            a = self._action(r, f"Rate {'★' * n if n else 'none'}", lambda _=False, n=n: self.set_rating(n),
+                             f"Ctrl+{n}")
+            self.rating_actions[n] = a
+        self._action(r, "Reject", lambda: self.set_rating(-1), "Ctrl+Alt+X")
+        r.addSeparator()
+        for n, lab in zip((6, 7, 8, 9), ("Red", "Yellow", "Green", "Blue")):
+            self._action(r, f"Label {lab.lower()}", lambda _=False, lab=lab: self.toggle_label(lab), f"Ctrl+{n}")
         t.addSeparator()
         self.mask_overlay_action = self._action(t, "Mask &overlay", lambda: self.masks.toggle_overlay(), "O")
         self._action(t, "S&maller brush", lambda: self.masks.resize_brush(1 / 1.25), "[")
@@ -961,6 +971,39 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name} — Kolors" if name else "Kolors")
 
     # ------------------------------------------------------------------ copy / paste
+    # ------------------------------------------------------------------ ratings and labels
+    def _rating_targets(self) -> list[str]:
+        sel = self.filmstrip.selected_paths()
+        if sel:
+            return sel
+        return [str(self.path)] if self.path is not None else []
+
+    def set_rating(self, rating: int) -> None:
+        """``Ctrl+0``…``Ctrl+5`` (``1`` stays 100 %), ``Ctrl+Alt+X`` rejects: the selected
+        filmstrip photos (else the open one), written to each photo's XMP sidecar."""
+        from ..io.xmp import write_rating
+        for p in self._rating_targets():
+            try:
+                write_rating(p, int(rating))
+            except (ValueError, OSError) as e:
+                self._error(str(e))
+                return
+            self.filmstrip.show_rating(p, int(rating), self.filmstrip.rating(p)[1])
+        self.statusBar().showMessage(f"Rating: {'rejected' if rating < 0 else rating}", 2000)
+
+    def toggle_label(self, label: str) -> None:
+        """``Ctrl+6``…``Ctrl+9``: red, yellow, green, blue label (again: none), as Lightroom's 6-9."""
+        from ..io.xmp import write_rating
+        for p in self._rating_targets():
+            rating, cur = self.filmstrip.rating(p)
+            new = None if cur == label else label
+            try:
+                write_rating(p, None, new, set_label=True)
+            except (ValueError, OSError) as e:
+                self._error(str(e))
+                return
+            self.filmstrip.show_rating(p, rating, new)
+
     def copy_settings(self) -> None:
         self._clipboard = self.edit.to_json()
         QGuiApplication.clipboard().setText(json.dumps({"kolors_edit": self._clipboard}))

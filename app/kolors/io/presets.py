@@ -22,7 +22,8 @@ from ..errors import InputError
 from ..paths import presets_dir, user_presets_dir
 from .atomic import atomic_write
 
-__all__ = ["Preset", "load_preset_file", "list_presets", "get_preset", "save_user_preset", "SCHEMA_VERSION"]
+__all__ = ["Preset", "load_preset_file", "list_presets", "get_preset", "save_user_preset", "SCHEMA_VERSION",
+           "Imported", "ImportFailed", "import_xmp_presets"]
 
 SCHEMA_VERSION = 2
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -148,3 +149,66 @@ def save_user_preset(name: str, settings: dict[str, Any], description: str = "")
     data = json.dumps(Preset(name, valid, description).to_json(), indent=2).encode()
     atomic_write(path, lambda f: f.write(data))
     return path
+
+
+@dataclass
+class Imported:
+    """One Lightroom / Camera Raw preset imported: its Kolors ``name``, the ``source`` file,
+    the saved ``path`` and the ``warning`` naming what had no counterpart ('' if none)."""
+
+    name: str
+    source: Path
+    path: Path
+    warning: str = ""
+
+
+def import_xmp_presets(src: str | Path) -> list[Imported]:
+    """Import a Lightroom or Camera Raw preset (``.xmp``) or every ``.xmp`` under a folder as
+    user presets, named after the preset's own name (else the file's stem; ``_lr`` is added
+    to a shipped preset's name). A preset of that name saved before is replaced (importing
+    again updates it). Raises ``InputError`` naming the file for one that cannot be read or
+    holds no Camera Raw settings (for a folder: after importing the others)."""
+    from .xmp import crs_to_settings, preset_name, read_xmp
+    src = Path(src)
+    if src.is_dir():
+        files = sorted(p for p in src.rglob("*") if p.suffix.lower() == ".xmp" and p.is_file())
+        if not files:
+            raise InputError(f"{src}: no .xmp presets in this folder")
+    elif src.is_file():
+        files = [src]
+    else:
+        raise InputError(f"{src}: no such file or folder")
+    shipped = _scan(presets_dir(), False)
+    out, errors = [], []
+    for f in files:
+        try:
+            doc = read_xmp(f)
+            if not doc.crs:
+                raise InputError(f"{f}: no Camera Raw (crs:) settings in it")
+            settings, lost = crs_to_settings(doc.crs)
+            name = preset_name(doc, f)
+            if name in shipped:
+                name = f"{name[:61]}_lr"
+            try:
+                valid = registry.validate_settings(settings, allow_hidden=False)
+            except ValueError as e:
+                raise InputError(f"{f}: {e}") from None
+            desc = f"Imported from {f.name}"
+            path = save_user_preset(name, valid, desc)
+            warning = f"{f}: no counterpart in Kolors for: {', '.join(lost)}" if lost else ""
+            out.append(Imported(name, f, path, warning))
+        except InputError as e:
+            errors.append(str(e))
+    if errors:
+        msg = "; ".join(errors) if len(errors) < 4 else f"{errors[0]} (and {len(errors) - 1} more files)"
+        raise ImportFailed(msg, out)
+    return out
+
+
+class ImportFailed(InputError):
+    """Some presets could not be imported: the message names them; ``imported`` holds
+    the ones that were."""
+
+    def __init__(self, msg: str, imported: list[Imported]):
+        super().__init__(msg)
+        self.imported = imported

@@ -1,0 +1,35 @@
+"""Working with other photo tools in the window: ratings and colour labels in the filmstrip,
+kept in each photo's XMP sidecar."""
+from __future__ import annotations
+
+import pytest
+
+from gui_helpers import open_photo
+
+pytestmark = pytest.mark.slow
+
+
+def test_ratings_and_labels_in_the_filmstrip_go_to_the_xmp_sidecar(window, photos):
+    """Ctrl+3 rates the open photo (1 stays 100 %), Ctrl+8 labels it green and again
+    removes the label; selected filmstrip photos are rated together; other programs read
+    it from NAME.xmp; a folder opened again shows the stars."""
+    from kolors.io.xmp import read_xmp
+    open_photo(window, photos[0].parent)
+    window.rating_actions[3].trigger()
+    xmp = photos[0].with_suffix(".xmp")
+    assert read_xmp(xmp).rating == 3
+    fs = window.filmstrip
+    assert fs.items[str(photos[0])].text() == "★★★"
+    label = next(a for a in window.findChildren(type(window.rating_actions[0])) if a.text() == "Label green")
+    assert label.shortcut().toString() == "Ctrl+8"
+    label.trigger()
+    assert read_xmp(xmp).label == "Green" and read_xmp(xmp).rating == 3
+    label.trigger()
+    assert read_xmp(xmp).label is None
+    fs.clearSelection()
+    fs.items[str(photos[1])].setSelected(True)
+    fs.items[str(photos[2])].setSelected(True)
+    window.rating_actions[5].trigger()
+    assert [read_xmp(p.with_suffix(".xmp")).rating for p in photos[1:]] == [5, 5]
+    fs.set_paths(sorted(photos))                            # the folder read again
+    assert [fs.items[str(p)].text() for p in photos] == ["★★★", "★★★★★", "★★★★★"]
