@@ -54,6 +54,9 @@ def _grading_args(p: argparse.ArgumentParser) -> None:
     o = p.add_argument_group("output")
     o.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100 (default 95)")
     o.add_argument("--bits", type=int, choices=[8, 16, 32], help="output bit depth (default: as the source)")
+    o.add_argument("--profile", default="srgb", choices=["srgb", "display-p3", "adobe-rgb", "rec2020", "prophoto"],
+                   help="colour space written, its ICC profile embedded (default srgb); the wide-gamut spaces keep "
+                        "colours sRGB would clip (use --bits 16 for them)")
     o.add_argument("--output-sharpening", type=float, default=0.0, metavar="AMOUNT",
                    help="sharpening for the size written, 0-2 (default 0: none; 1 = screen)")
 
@@ -150,6 +153,8 @@ def _grade_kwargs(args: argparse.Namespace) -> dict[str, Any]:
               quality=args.quality, bits=args.bits, **parse_sets(args.set, args.masks))
     if args.output_sharpening:
         kw["output_sharpening"] = args.output_sharpening
+    if args.profile != "srgb":
+        kw["profile"] = args.profile
     raw = _raw_options(args)
     if raw is not None:
         kw["raw_options"] = raw
@@ -161,7 +166,7 @@ def _no_grade(args: argparse.Namespace) -> bool:
     output, and engine flags the Enhancer would accept (so that it still reports bad ones)."""
     return (args.task is None and args.preset is None and not args.set and not args.reference
             and args.masks is None
-            and not args.output_sharpening and args.bits in (None, 8, 16) and 0 <= args.intensity <= 1
+            and not args.output_sharpening and args.profile == "srgb" and args.bits in (None, 8, 16) and 0 <= args.intensity <= 1
             and 64 <= args.tile_size <= 16384 and str(args.device).strip().lower() in ("auto", "cpu"))
 
 

@@ -33,3 +33,35 @@ def test_ratings_and_labels_in_the_filmstrip_go_to_the_xmp_sidecar(window, photo
     assert [read_xmp(p.with_suffix(".xmp")).rating for p in photos[1:]] == [5, 5]
     fs.set_paths(sorted(photos))                            # the folder read again
     assert [fs.items[str(p)].text() for p in photos] == ["★★★", "★★★★★", "★★★★★"]
+
+
+def test_export_in_display_p3_from_the_dialog(window, photos, tmp_path, qtbot):
+    """The export dialog's colour space reaches the file: the Display P3 profile embedded,
+    the pixels those of the engine's P3 export."""
+    import io
+
+    import numpy as np
+    from PIL import ImageCms
+
+    from gui_helpers import idle, wait_until
+    from kolors.engine.enhancer import Enhancer
+    from kolors.engine.session import PhotoSession
+    from kolors.gui.export_dialog import ExportDialog
+    from kolors.io.images import read_image
+    open_photo(window, photos[0])
+    window._on_param("exposure", 0.2, False)
+    idle(window)
+    dlg = ExportDialog(window, tmp_path / "out")
+    qtbot.addWidget(dlg)
+    dlg.format.setCurrentText("PNG")
+    dlg.bits.setCurrentText("16")
+    dlg.profile.setCurrentText("Display P3")
+    opts = dlg.options()
+    assert opts.profile == "display-p3"
+    job = window.export(opts)
+    wait_until(lambda: window.last_export[0] == job, 120, "the export")
+    got = read_image(window.last_export[1][0])
+    assert "Display P3" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(got.icc)))
+    session = PhotoSession(Enhancer(model_type="general", device="cpu"), photos[0])
+    ref = session.export(tmp_path / "ref.png", window.edit.settings(), bits=16, profile="display-p3")
+    assert np.array_equal(got.data, read_image(ref).data)

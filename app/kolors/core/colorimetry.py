@@ -20,7 +20,8 @@ import numpy as np
 
 __all__ = ["RGB_TO_XYZ", "XYZ_TO_RGB", "D65_XYZ", "LUMA", "REFERENCE", "TINT_SCALE", "CCT_RANGE", "BRADFORD",
            "xy_to_xyz", "cct_tint_to_xy", "xy_to_cct_tint", "bradford_cat", "srgb_to_linear", "linear_to_srgb",
-           "illuminant_rgb", "rgb_to_cct_tint", "adaptation_matrices"]
+           "illuminant_rgb", "rgb_to_cct_tint", "adaptation_matrices", "OUTPUT_SPACES", "check_space",
+           "space_to_xyz", "srgb_to_space", "transfer_params", "space_encode"]
 
 _D65_XY = (0.3127, 0.3290)
 
@@ -226,3 +227,73 @@ def adaptation_matrices(T, tint, reference: tuple[float, float] = REFERENCE) -> 
     dst = illuminant_rgb(*reference) @ RGB_TO_XYZ.T
     g = (dst @ BRADFORD.T) / (src @ BRADFORD.T)  # (..., 3) cone gains
     return (XYZ_TO_RGB @ BRADFORD_INV) @ (g[..., :, None] * (BRADFORD @ RGB_TO_XYZ))
+
+
+# ---------------------------------------------------------------------- output RGB spaces
+#: the RGB spaces an export can be written in: name → (label, primaries xy (r, g, b),
+#: white xy, transfer). Transfers: ``srgb`` (IEC 61966-2-1), ``gamma:G`` (a pure power,
+#: Adobe RGB (1998): 563/256), ``rec709`` (BT.709/BT.2020 camera curve, 0.45 power with a
+#: linear toe), ``romm`` (ProPhoto/ROMM RGB: 1.8 power, linear below 1/512).
+OUTPUT_SPACES: dict[str, tuple[str, tuple, tuple[float, float], str]] = {
+    "srgb": ("sRGB IEC61966-2.1", ((0.64, 0.33), (0.30, 0.60), (0.15, 0.06)), _D65_XY, "srgb"),
+    "display-p3": ("Display P3", ((0.680, 0.320), (0.265, 0.690), (0.150, 0.060)), _D65_XY, "srgb"),
+    "adobe-rgb": ("Adobe RGB (1998) compatible", ((0.64, 0.33), (0.21, 0.71), (0.15, 0.06)), _D65_XY,
+                  "gamma:2.19921875"),
+    "rec2020": ("Rec. ITU-R BT.2020", ((0.708, 0.292), (0.170, 0.797), (0.131, 0.046)), _D65_XY, "rec709"),
+    "prophoto": ("ProPhoto RGB (ROMM)", ((0.7347, 0.2653), (0.1596, 0.8404), (0.0366, 0.0001)),
+                 (0.3457, 0.3585), "romm"),
+}
+
+
+def check_space(name: str) -> str:
+    """``name`` if it is one of :data:`OUTPUT_SPACES`, else ``ValueError`` listing them."""
+    if name not in OUTPUT_SPACES:
+        raise ValueError(f"unknown colour space {name!r}; valid: {', '.join(OUTPUT_SPACES)}")
+    return name
+
+
+def space_to_xyz(name: str) -> np.ndarray:
+    """3×3 linear RGB of space ``name`` → XYZ (its own white at Y = 1), float64."""
+    _, prim, white, _ = OUTPUT_SPACES[check_space(name)]
+    cols = np.stack([xy_to_xyz(*p) for p in prim], axis=1)
+    s = np.linalg.solve(cols, xy_to_xyz(*white))
+    return cols * s[None, :]
+
+
+def srgb_to_space(name: str) -> np.ndarray:
+    """3×3 linear sRGB → linear RGB of space ``name`` (relative colorimetric: D65 white goes to
+    the space's white by the Bradford adaptation), float64. Values outside [0, 1] are kept."""
+    white = OUTPUT_SPACES[check_space(name)][2]
+    cat = bradford_cat(D65_XYZ, xy_to_xyz(*white))
+    return np.linalg.inv(space_to_xyz(name)) @ cat @ RGB_TO_XYZ
+
+
+def transfer_params(name: str) -> tuple[int, tuple[float, ...]]:
+    """The space's decoding curve as an ICC parametric curve: (function type, parameters):
+    type 0 ``Y = X^g`` or type 3 ``Y = (aX + b)^g`` for X ≥ d, else ``cX``."""
+    tr = OUTPUT_SPACES[check_space(name)][3]
+    if tr == "srgb":
+        return 3, (2.4, 1 / 1.055, 0.055 / 1.055, 1 / 12.92, 0.04045)
+    if tr == "rec709":
+        return 3, (1 / 0.45, 1 / 1.099, 0.099 / 1.099, 1 / 4.5, 0.081)
+    if tr == "romm":
+        return 3, (1.8, 1.0, 0.0, 1 / 16, 16 / 512)
+    return 0, (float(tr.split(":", 1)[1]),)
+
+
+def space_encode(name: str, lin: np.ndarray) -> np.ndarray:
+    """Linear RGB of space ``name`` → its encoded values (the inverse of its ICC curve),
+    odd-symmetric below 0 and continuing above 1, float32 for float32 input."""
+    lin = np.asarray(lin)
+    lin = lin.astype(np.result_type(lin.dtype, np.float32), copy=False)
+    if OUTPUT_SPACES[check_space(name)][3] == "srgb":
+        return linear_to_srgb(lin)
+    kind, p = transfer_params(name)
+    a = np.abs(lin)
+    if kind == 0:
+        enc = a ** (1.0 / p[0])
+    else:
+        g, ka, kb, kc, d = p
+        lin_d = kc * d                      # the linear part ends where the power part starts
+        enc = np.where(a < lin_d, a / kc, (np.maximum(a, 1e-30) ** (1.0 / g) - kb) / ka)
+    return np.copysign(enc, lin).astype(lin.dtype, copy=False)

@@ -62,6 +62,26 @@ def encode_raw_neutral(raw: Any, out_dtype: Any) -> np.ndarray:
     return lookup(raw.linear16, raw_identity_table(float(raw.scale), dtype.type))
 
 
+def to_output_space(enc: np.ndarray, space: str, dtype: np.dtype, rows: int = 256) -> np.ndarray:
+    """An ``H×W×3`` float32 render (sRGB-encoded, unclipped: colours outside sRGB have
+    channels below 0 or above 1) re-encoded in ``space`` (:data:`~kolors.core.colorimetry.OUTPUT_SPACES`:
+    linear sRGB → the space's primaries and white by matrix, relative colorimetric, then its
+    transfer curve) as ``dtype`` (uint8/uint16 codes rounded and clipped to the space's gamut,
+    float32 unclipped). Done ``rows`` at a time, so the scratch memory stays small."""
+    from ..core.colorimetry import space_encode, srgb_to_linear, srgb_to_space
+    m = srgb_to_space(space).T.astype(np.float32)
+    out = np.empty(enc.shape, dtype)
+    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(np.dtype(dtype))
+    for y in range(0, enc.shape[0], rows):
+        lin = srgb_to_linear(np.asarray(enc[y:y + rows], np.float32)) @ m
+        e = space_encode(space, lin)
+        if scale is None:
+            out[y:y + rows] = e
+        else:
+            out[y:y + rows] = np.clip(np.rint(e * scale), 0, scale).astype(dtype)
+    return out
+
+
 def output_dtype(src: np.dtype, bits: int | None, dst: Path) -> np.dtype:
     """The array type to render for ``dst``: ``bits`` (8, 16 or 32; ``ValueError`` where the
     format cannot hold it), or by default the source's (8 bits for JPEG/WebP, 16 for a

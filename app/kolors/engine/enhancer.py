@@ -15,7 +15,7 @@ from ..core.pipeline import Plan
 from ..io import luts as _luts  # noqa: F401 - registers the .cube reader for the lut_file operation
 from . import tasks as T
 from .device import describe_device, resolve_device
-from .encode import encode_raw_neutral, lookup, output_dtype, u16_to_u8_table
+from .encode import encode_raw_neutral, lookup, output_dtype, to_output_space, u16_to_u8_table
 from .framing import frame_array
 from .lens import lens_info
 from .lens import prepare as prepare_lens
@@ -229,7 +229,7 @@ class Enhancer:
                      reference: str | Path | None = None, preset: str | None = None, *, quality: int = 95,
                      bits: int | None = None, on_progress: Callable[[float], None] | None = None,
                      should_cancel: Callable[[], bool] | None = None, raw_options: Any = None,
-                     output_sharpening: float = 0.0, **params: Any) -> Path:
+                     output_sharpening: float = 0.0, profile: str = "srgb", **params: Any) -> Path:
         """Read ``src``, grade it, write ``dst`` atomically (format from the suffix; ICC
         sRGB and the source's EXIF carried over). The source is never written.
 
@@ -258,13 +258,14 @@ class Enhancer:
             from .edit import photo_defaults
             settings = {**photo_defaults(source.metadata), **settings}
         return self.export_graded(src, dst, settings, quality=quality, bits=bits, on_progress=on_progress,
-                                  should_cancel=should_cancel, source=source, output_sharpening=output_sharpening)
+                                  should_cancel=should_cancel, source=source, output_sharpening=output_sharpening,
+                                  profile=profile)
 
     def export_graded(self, src: str | Path, dst: str | Path, settings: Mapping[str, Any], *, quality: int = 95,
                       bits: int | None = None, long_side: int | None = None, raw_options: Any = None,
                       source: Any = None, on_progress: Callable[[float], None] | None = None,
                       should_cancel: Callable[[], bool] | None = None, thumb: torch.Tensor | None = None,
-                      output_sharpening: float = 0.0) -> Path:
+                      output_sharpening: float = 0.0, profile: str = "srgb") -> Path:
         """Render ``src`` with resolved ``settings`` (e.g. a sidecar's) and write ``dst``
         atomically: what :meth:`enhance_file` does once it has chosen the settings, and what
         the desktop app's export runs. ``long_side`` scales the output down (area
@@ -277,8 +278,15 @@ class Enhancer:
         operation, radius in output pixels), 0 = none. An alpha channel of the source
         (``Photo.alpha``) is not graded: it is framed and scaled with the photo and written
         at the output's bit depth to PNG, TIFF and WebP; JPEG has none, so it is dropped
-        there with one warning naming the file."""
+        there with one warning naming the file. ``profile``: the colour space written (``srgb``,
+        ``display-p3``, ``adobe-rgb``, ``rec2020``, ``prophoto``), its ICC profile embedded; a
+        wide-gamut space keeps the colours of the edit that sRGB would clip (the render is
+        made in float and re-encoded, :func:`~kolors.engine.encode.to_output_space`)."""
         import cv2
+
+        from ..core.colorimetry import check_space
+        from ..io.images.icc import output_icc
+        check_space(profile)
 
         from ..io.formats import ALPHA_FORMATS, WRITE_SUFFIXES
         from ..io.images import read_image, write_image
@@ -289,7 +297,9 @@ class Enhancer:
         else:
             raw = hasattr(source, "linear16")   # a developed RAW (linear), not a decoded image
         default_dtype = np.dtype(np.uint16) if raw else source.data.dtype
-        out_dtype = output_dtype(default_dtype, bits, Path(dst))
+        final_dtype = output_dtype(default_dtype, bits, Path(dst))
+        # another colour space: the render in float (sRGB primaries, unclipped), re-encoded after
+        out_dtype = final_dtype if profile == "srgb" else np.dtype(np.float32)
         H, W = source.height, source.width
         data = source.data
         alpha = getattr(source, "alpha", None)   # not graded: framed, scaled and written with the photo
@@ -328,7 +338,10 @@ class Enhancer:
             log.warning("%s: its transparency (alpha channel) is dropped: %s has none; export PNG, TIFF or "
                         "WebP to keep it", src, Path(dst).name)
             alpha = None
-        return Path(write_image(dst, out, quality=quality, exif=source.exif, alpha=alpha, protect=src))
+        if profile != "srgb":
+            out = to_output_space(out, profile, final_dtype)
+        return Path(write_image(dst, out, quality=quality, exif=source.exif, alpha=alpha, protect=src,
+                                icc=output_icc(profile)))
 
     def render_raw(self, raw: Any, settings: Mapping[str, Any], *, out_dtype: Any = np.uint16,
                    on_progress: Callable[[float], None] | None = None,

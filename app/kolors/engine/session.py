@@ -386,15 +386,16 @@ class PhotoSession:
     # ------------------------------------------------------------------ export
     def export(self, dst: str | Path, settings: Mapping[str, Any], *, quality: int = 95, bits: int | None = None,
                long_side: int | None = None, on_progress: Callable[[float], None] | None = None,
-               should_cancel: Callable[[], bool] | None = None, output_sharpening: float = 0.0) -> Path:
+               should_cancel: Callable[[], bool] | None = None, output_sharpening: float = 0.0,
+               profile: str = "srgb") -> Path:
         """Write the full-resolution (or ``long_side``) render to ``dst`` atomically; the
         same code as ``kolors enhance`` (:meth:`Enhancer.export_graded`), with the
         thumbnail of the framed photo the previews use (photo-level statistics) and
-        ``output_sharpening`` (0–2) for the size written."""
+        ``output_sharpening`` (0–2) for the size written, in colour space ``profile``."""
         return self.enhancer.export_graded(self.path, dst, settings, quality=quality, bits=bits,
                                            long_side=long_side, on_progress=on_progress,
                                            should_cancel=should_cancel, thumb=self.thumb(settings),
-                                           output_sharpening=output_sharpening)
+                                           output_sharpening=output_sharpening, profile=profile)
 
 
 def _op_of(param: str) -> str:

@@ -1,5 +1,5 @@
-"""Export dialog: format, quality, bit depth, size, output sharpening, folder and a name
-template."""
+"""Export dialog: format, quality, bit depth, colour space, size, output sharpening, folder
+and a name template."""
 from __future__ import annotations
 
 import time
@@ -15,6 +15,9 @@ FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}
 BITS = {"JPEG": (8,), "PNG": (8, 16), "TIFF": (8, 16, 32)}
 #: output sharpening choices: amount for :meth:`Enhancer.export_graded` (0–2), for the size written
 SHARPENING = {"None": 0.0, "Screen, low": 0.5, "Screen, standard": 1.0, "High": 1.5}
+#: colour spaces: the dialog's label → the engine's name (:data:`kolors.core.colorimetry.OUTPUT_SPACES`)
+PROFILES = {"sRGB": "srgb", "Display P3": "display-p3", "Adobe RGB (1998)": "adobe-rgb", "Rec. 2020": "rec2020",
+            "ProPhoto RGB": "prophoto"}
 
 
 @dataclass
@@ -26,6 +29,7 @@ class ExportOptions:
     bits: int = 8
     long_side: int | None = None      # None: full resolution
     output_sharpening: float = 0.0    # 0–2, for the size written (see SHARPENING)
+    profile: str = "srgb"             # the colour space written (see PROFILES)
 
     def destination(self, src: str | Path, n: int = 1, preset: str | None = None, task: str | None = None) -> Path:
         return self.folder / (output_name(self.template, Path(src), n, preset, task) + FORMATS[self.format])
@@ -67,6 +71,11 @@ class ExportDialog(QDialog):
         self.sharpening.addItems(list(SHARPENING))
         self.sharpening.setToolTip("Sharpening for the size written (screen or print), after every other step")
         self.sharpening.setCurrentText(next((k for k, v in SHARPENING.items() if v == o.output_sharpening), "None"))
+        self.profile = QComboBox()
+        self.profile.addItems(list(PROFILES))
+        self.profile.setToolTip("The colour space written, with its ICC profile; the wide-gamut spaces are "
+                                "best at 16 bits")
+        self.profile.setCurrentText(next((k for k, v in PROFILES.items() if v == o.profile), "sRGB"))
         self.folder = QLineEdit(str(o.folder))
         browse = QPushButton("…")
         browse.clicked.connect(self._browse)
@@ -78,6 +87,7 @@ class ExportDialog(QDialog):
         form.addRow("Format", self.format)
         form.addRow("Quality", self.quality)
         form.addRow("Bit depth", self.bits)
+        form.addRow("Colour space", self.profile)
         form.addRow("Long side", self.size)
         form.addRow("Output sharpening", self.sharpening)
         form.addRow("Folder", row)
@@ -116,6 +126,6 @@ class ExportDialog(QDialog):
                 raise ValueError("long side must be at least 16 pixels")
         o = ExportOptions(Path(self.folder.text()).expanduser(), self.template.text() or "{name}_kolors",
                           self.format.currentText(), self.quality.value(), int(self.bits.currentText()), long_side,
-                          SHARPENING[self.sharpening.currentText()])
+                          SHARPENING[self.sharpening.currentText()], PROFILES[self.profile.currentText()])
         output_name(o.template, Path("photo.jpg"))
         return o

@@ -117,7 +117,8 @@ class ExportController(QObject):
             return 0
         items = unique_destinations(items)
         job = self.worker.submit("export", "export", items=items, quality=options.quality, bits=options.bits,
-                                 long_side=options.long_side, output_sharpening=options.output_sharpening)
+                                 long_side=options.long_side, output_sharpening=options.output_sharpening,
+                                 profile=options.profile)
         self._progress_dialog(job, items)
         return job
 

@@ -363,7 +363,8 @@ class RenderWorker(QObject):
                 written.append(session.export(dst, settings, quality=a.get("quality", 95), bits=a.get("bits"),
                                               long_side=a.get("long_side"), on_progress=prog,
                                               should_cancel=stale,
-                                              output_sharpening=float(a.get("output_sharpening", 0.0))))
+                                              output_sharpening=float(a.get("output_sharpening", 0.0)),
+                                              profile=str(a.get("profile", "srgb"))))
                 a["_written"] = len(written)
             except Cancelled:
                 raise

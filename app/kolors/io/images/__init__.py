@@ -148,15 +148,16 @@ def image_info(path: str | os.PathLike) -> dict[str, Any]:
 
 def write_image(path: str | os.PathLike, data: np.ndarray, *, quality: int = 95,
                 bits: int | None = None, exif: bytes | None = None, alpha: np.ndarray | None = None,
-                protect: str | os.PathLike | None = None) -> Path:
+                protect: str | os.PathLike | None = None, icc: bytes | None = None) -> Path:
     """Write ``data`` (``H×W×3`` RGB, sRGB-encoded, uint8/uint16/float32) to ``path``.
 
     The format comes from the suffix: .jpg/.jpeg, .png, .tif/.tiff, .webp. ``bits``:
     8 or 16 (PNG, TIFF), 32 (TIFF float); default: the array's precision where the
     format has it (uint8 → 8, uint16 → 16, float32 → 32 for TIFF, 16 for PNG), else 8.
     Float → integer rounds and clips to [0, 1]. ``quality`` (1–100) for JPEG (4:4:4
-    chroma at 90 and above, 4:2:0 below) and WebP (100 = lossless). Always embeds the
-    sRGB profile :func:`srgb_icc`; ``exif`` (e.g. ``Photo.exif``) is carried over with
+    chroma at 90 and above, 4:2:0 below) and WebP (100 = lossless). Embeds ``icc`` (the
+    profile of the space ``data`` is encoded in, :func:`~kolors.io.images.icc.output_icc`),
+    by default the sRGB profile :func:`srgb_icc`; ``exif`` (e.g. ``Photo.exif``) is carried over with
     orientation 1. ``alpha``: ``H×W`` straight alpha (uint8/uint16/float32, its own
     scale: 255, 65535 or 1.0 opaque), written at the output's bit depth to PNG, TIFF and
     WebP; JPEG has no alpha channel, so there it is dropped with one warning naming the
@@ -194,7 +195,7 @@ def write_image(path: str | os.PathLike, data: np.ndarray, *, quality: int = 95,
         arr = np.concatenate([arr, _to_bits(alpha, bits)[..., None]], axis=2)
     arr = np.ascontiguousarray(arr)
     h, w = arr.shape[:2]
-    icc = srgb_icc()
+    icc = srgb_icc() if icc is None else icc
     ex = None
     if exif:
         try:

@@ -48,6 +48,62 @@ def srgb_icc() -> bytes:
     return bytes(b)
 
 
+def _s15f16(v: float) -> bytes:
+    return struct.pack(">i", int(round(v * 65536)))
+
+
+def _mluc(text: str) -> bytes:
+    u = text.encode("utf-16-be")
+    return b"mluc" + bytes(4) + struct.pack(">II", 1, 12) + b"enUS" + struct.pack(">II", len(u), 28) + u
+
+
+def _tag_xyz(xyz) -> bytes:
+    return b"XYZ " + bytes(4) + b"".join(_s15f16(v) for v in xyz)
+
+
+@lru_cache(maxsize=None)
+def output_icc(space: str) -> bytes:
+    """The ICC profile embedded in an export in ``space`` (one of
+    :data:`kolors.core.colorimetry.OUTPUT_SPACES`): LittleCMS's own sRGB (:func:`srgb_icc`)
+    for ``srgb``, else a v4 matrix/TRC display profile built from the space's primaries, white
+    and parametric curve (D50 PCS; the white adapted by Bradford, recorded in ``chad``),
+    with a fixed date and no profile ID, so the same export gives the same bytes. LittleCMS
+    reads them back (the tests convert through them)."""
+    from ...core import colorimetry as C
+    if C.check_space(space) == "srgb":
+        return srgb_icc()
+    label = C.OUTPUT_SPACES[space][0]
+    d50 = C.xy_to_xyz(0.3457, 0.3585)
+    white = C.xy_to_xyz(*C.OUTPUT_SPACES[space][2])
+    chad = C.bradford_cat(white, d50)
+    cols = chad @ C.space_to_xyz(space)           # colorants in the D50 PCS
+    kind, params = C.transfer_params(space)
+    para = b"para" + bytes(4) + struct.pack(">HH", kind, 0) + b"".join(_s15f16(v) for v in params)
+    tags = [(b"desc", _mluc(f"Kolors {label}")), (b"cprt", _mluc("No copyright, use freely")),
+            (b"wtpt", _tag_xyz(d50)), (b"chad", b"sf32" + bytes(4) + b"".join(_s15f16(v) for v in chad.ravel())),
+            (b"rXYZ", _tag_xyz(cols[:, 0])), (b"gXYZ", _tag_xyz(cols[:, 1])), (b"bXYZ", _tag_xyz(cols[:, 2])),
+            (b"rTRC", para), (b"gTRC", para), (b"bTRC", para)]
+    table = struct.pack(">I", len(tags))
+    body = b""
+    offsets: dict[bytes, tuple[int, int]] = {}
+    start = 128 + 4 + 12 * len(tags)
+    for sig, data in tags:
+        if data in [d for _, d in tags[: [t for t, _ in tags].index(sig)]]:   # shared data (the TRCs)
+            first = next(t for t, d in tags if d == data)
+            offsets[sig] = offsets[first]
+            continue
+        offsets[sig] = (start + len(body), len(data))
+        body += data + bytes(-len(data) % 4)
+    for sig, _ in tags:
+        table += sig + struct.pack(">II", *offsets[sig])
+    size = start + len(body)
+    header = (struct.pack(">I", size) + b"lcms" + bytes([4, 0x30, 0, 0]) + b"mntrRGB XYZ "
+              + struct.pack(">6H", 2024, 1, 1, 0, 0, 0) + b"acsp" + b"APPL" + bytes(4) + bytes(8) + bytes(8)
+              + struct.pack(">I", 0) + b"".join(_s15f16(v) for v in d50) + b"lcms" + bytes(16) + bytes(28))
+    assert len(header) == 128
+    return header + table + body
+
+
 class _Curve:
     """An ICC tone curve (``curv`` or ``para``) evaluated in float64."""
 
