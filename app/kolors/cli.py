@@ -31,7 +31,8 @@ from .cli_common import (IMAGE_SUFFIXES, MODEL_TYPES, CliError, check_input, che
 
 __all__ = ["main", "build_parser"]
 
-FORMATS = {"jpg": ".jpg", "jpeg": ".jpg", "png": ".png", "tif": ".tif", "tiff": ".tif", "webp": ".webp"}
+FORMATS = {"jpg": ".jpg", "jpeg": ".jpg", "png": ".png", "tif": ".tif", "tiff": ".tif", "webp": ".webp",
+           "avif": ".avif", "jxl": ".jxl"}
 
 
 def _grading_args(p: argparse.ArgumentParser) -> None:

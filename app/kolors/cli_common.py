@@ -11,10 +11,12 @@ import argparse
 from pathlib import Path
 from typing import Any, Sequence
 
-__all__ = ["CliError", "IMAGE_SUFFIXES", "parse_sets", "check_input", "check_output", "task_flags",
+__all__ = ["CliError", "IMAGE_SUFFIXES", "OUTPUT_SUFFIXES", "parse_sets", "check_input", "check_output", "task_flags",
            "engine_flags", "LEARNED_MODELS", "MODEL_TYPES"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp")
+#: what ``-o`` may name: the images Kolors reads, and AVIF and JPEG XL it writes
+OUTPUT_SUFFIXES = IMAGE_SUFFIXES + (".avif", ".jxl")
 #: the learned model sizes, and with "classic" the model types an Enhancer takes
 LEARNED_MODELS = ("general", "lite")
 MODEL_TYPES = (*LEARNED_MODELS, "classic")
@@ -68,7 +70,7 @@ def check_input(path: str) -> Path:
     return p
 
 
-def check_output(inp: Path | str | None, out: str, suffixes: Sequence[str] = IMAGE_SUFFIXES,
+def check_output(inp: Path | str | None, out: str, suffixes: Sequence[str] = OUTPUT_SUFFIXES,
                  what: str = "output") -> Path:
     """``out`` as a Path: not the input file (nor another name of it), a known suffix, an
     existing folder; ``CliError`` saying which."""

@@ -98,3 +98,28 @@ def test_every_space_from_the_cli_8_bit_jpeg(tmp_path, sample_png):
     r = kolors("enhance", sample_png, "-o", tmp_path / "x.jpg", "--profile", "cmyk")
     assert r.returncode == 2 and "--profile" in r.stderr
 
+
+
+@pytest.mark.parametrize("suffix, profile", [(".avif", "display-p3"), (".jxl", "srgb")])
+def test_avif_and_jpeg_xl_with_their_profile(tmp_path, sample_png, suffix, profile):
+    import pillow_jxl  # noqa: F401 - Pillow reads JPEG XL through it
+    out = tmp_path / f"out{suffix}"
+    r = kolors("enhance", sample_png, "-o", out, "--profile", profile, "--quality", "100")
+    assert r.returncode == 0, r.stderr
+    with Image.open(out) as im:
+        icc = im.info.get("icc_profile")
+        got = np.asarray(im.convert("RGB")).astype(float)
+    if suffix == ".avif":
+        assert icc == output_icc(profile)
+    else:       # libjxl keeps the colour space as its own encoding and gives back a profile of its own
+        assert "sRGB" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
+    src = read_image(sample_png).data.astype(np.float64) / 255
+    want = C.space_encode(profile, C.srgb_to_linear(src) @ C.srgb_to_space(profile).T) * 255
+    assert np.abs(got - want).mean() < 2.0
+    r = kolors("enhance", sample_png, "-o", tmp_path / f"deep{suffix}", "--bits", "16")
+    assert r.returncode == 2 and "8-bit" in r.stderr
+
+
+def test_jpeg_xl_refuses_another_colour_space(tmp_path, sample_png):
+    r = kolors("enhance", sample_png, "-o", tmp_path / "p3.jxl", "--profile", "display-p3")
+    assert r.returncode == 2 and "sRGB only" in r.stderr and not (tmp_path / "p3.jxl").exists()

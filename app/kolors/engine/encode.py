@@ -87,8 +87,9 @@ def output_dtype(src: np.dtype, bits: int | None, dst: Path) -> np.dtype:
     format cannot hold it), or by default the source's (8 bits for JPEG/WebP, 16 for a
     float source written as PNG)."""
     suffix = dst.suffix.lower()
+    from ..io.formats import EIGHT_BIT_SUFFIXES
     if bits is None:
-        if suffix in (".jpg", ".jpeg", ".webp"):
+        if suffix in EIGHT_BIT_SUFFIXES:
             return np.dtype(np.uint8)
         if suffix == ".png" and src == np.float32:
             return np.dtype(np.uint16)
@@ -97,7 +98,7 @@ def output_dtype(src: np.dtype, bits: int | None, dst: Path) -> np.dtype:
         raise ValueError(f"bits must be 8, 16 or 32, got {bits}")
     if bits == 32 and suffix not in (".tif", ".tiff"):
         raise ValueError("32-bit float output needs a .tif/.tiff file")
-    if bits == 16 and suffix in (".jpg", ".jpeg", ".webp"):
+    if bits == 16 and suffix in EIGHT_BIT_SUFFIXES:
         raise ValueError(f"{suffix} files are 8-bit; use .png or .tif for 16 bits")
     return np.dtype({8: np.uint8, 16: np.uint16, 32: np.float32}[bits])
 

@@ -287,6 +287,9 @@ class Enhancer:
         from ..core.colorimetry import check_space
         from ..io.images.icc import output_icc
         check_space(profile)
+        if profile != "srgb" and Path(dst).suffix.lower() == ".jxl":
+            raise ValueError(f"{dst}: JPEG XL is written in sRGB only (pillow-jxl-plugin embeds no other profile); "
+                             "use .avif, .png or .tif for another colour space")
 
         from ..io.formats import ALPHA_FORMATS, WRITE_SUFFIXES
         from ..io.images import read_image, write_image

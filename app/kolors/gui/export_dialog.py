@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 __all__ = ["ExportOptions", "ExportDialog", "output_name"]
 
-FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif"}
-BITS = {"JPEG": (8,), "PNG": (8, 16), "TIFF": (8, 16, 32)}
+FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "AVIF": ".avif", "JPEG XL": ".jxl"}
+BITS = {"JPEG": (8,), "PNG": (8, 16), "TIFF": (8, 16, 32), "AVIF": (8,), "JPEG XL": (8,)}
 #: output sharpening choices: amount for :meth:`Enhancer.export_graded` (0–2), for the size written
 SHARPENING = {"None": 0.0, "Screen, low": 0.5, "Screen, standard": 1.0, "High": 1.5}
 #: colour spaces: the dialog's label → the engine's name (:data:`kolors.core.colorimetry.OUTPUT_SPACES`)
@@ -106,7 +106,7 @@ class ExportDialog(QDialog):
         self.bits.addItems([str(b) for b in BITS[fmt]])
         if cur in [str(b) for b in BITS[fmt]]:
             self.bits.setCurrentText(cur)
-        self.quality.setEnabled(fmt == "JPEG")
+        self.quality.setEnabled(fmt in ("JPEG", "AVIF", "JPEG XL"))
 
     def _browse(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Export folder", self.folder.text())

@@ -12,7 +12,7 @@ their directories (:func:`kolors.io.raw.tiff.tiff_raw_kind`).
 """
 from __future__ import annotations
 
-__all__ = ["MAX_PIXELS", "READ_FORMATS", "WRITE_SUFFIXES", "ALPHA_FORMATS", "RAW_SUFFIXES", "HEAD_BYTES",
+__all__ = ["MAX_PIXELS", "READ_FORMATS", "WRITE_SUFFIXES", "ALPHA_FORMATS", "EIGHT_BIT_SUFFIXES", "RAW_SUFFIXES", "HEAD_BYTES",
            "sniff_image", "sniff_raw"]
 
 MAX_PIXELS = 500_000_000
@@ -20,9 +20,11 @@ MAX_PIXELS = 500_000_000
 
 READ_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP")
 WRITE_SUFFIXES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF",
-                  ".tiff": "TIFF", ".webp": "WEBP"}
+                  ".tiff": "TIFF", ".webp": "WEBP", ".avif": "AVIF", ".jxl": "JXL"}
 #: written formats that carry an alpha channel
-ALPHA_FORMATS = frozenset({"PNG", "TIFF", "WEBP"})
+ALPHA_FORMATS = frozenset({"PNG", "TIFF", "WEBP", "AVIF", "JXL"})
+#: written formats that are 8-bit only (Pillow's AVIF encoder, pillow-jxl-plugin from RGB arrays)
+EIGHT_BIT_SUFFIXES = (".jpg", ".jpeg", ".webp", ".avif", ".jxl")
 RAW_SUFFIXES = frozenset(
     ".3fr .ari .arw .bay .cap .cr2 .cr3 .crw .dcr .dcs .dng .drf .eip .erf .fff .gpr .iiq "
     ".k25 .kdc .mdc .mef .mos .mrw .nef .nrw .orf .pef .ptx .r3d .raf .raw .rw2 .rwl .rwz "

@@ -167,12 +167,12 @@ def write_image(path: str | os.PathLike, data: np.ndarray, *, quality: int = 95,
     fmt = WRITE_SUFFIXES.get(p.suffix.lower())
     if fmt is None:
         raise InputError(f"cannot write {p}: unknown image format '{p.suffix}' "
-                         "(use .jpg, .png, .tif or .webp)")
+                         "(use .jpg, .png, .tif, .webp, .avif or .jxl)")
     if not isinstance(data, np.ndarray) or data.ndim != 3 or data.shape[2] != 3 or \
             data.dtype not in (np.uint8, np.uint16, np.float32) or 0 in data.shape:
         desc = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise InputError(f"cannot write {p}: expected an H×W×3 uint8/uint16/float32 array, got {desc}")
-    allowed = {"JPEG": (8,), "WEBP": (8,), "PNG": (8, 16), "TIFF": (8, 16, 32)}[fmt]
+    allowed = {"JPEG": (8,), "WEBP": (8,), "AVIF": (8,), "JXL": (8,), "PNG": (8, 16), "TIFF": (8, 16, 32)}[fmt]
     if bits is None:
         native = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16, np.dtype(np.float32): 32}[data.dtype]
         bits = native if native in allowed else (16 if fmt == "PNG" else 8)
@@ -196,6 +196,9 @@ def write_image(path: str | os.PathLike, data: np.ndarray, *, quality: int = 95,
     arr = np.ascontiguousarray(arr)
     h, w = arr.shape[:2]
     icc = srgb_icc() if icc is None else icc
+    if fmt == "JXL" and icc != srgb_icc():
+        raise InputError(f"cannot write {p}: JPEG XL is written in sRGB only (pillow-jxl-plugin embeds no other "
+                         "profile); use .avif, .png or .tif for another colour space")
     ex = None
     if exif:
         try:

@@ -150,9 +150,10 @@ def _encode_tiff(arr: np.ndarray, bits: int, icc: bytes, exif: bytes | None) -> 
 
 
 def _encode_pil(fmt: str, arr: np.ndarray, icc: bytes, exif: bytes | None, quality: int) -> bytes:
-    """JPEG, 8-bit PNG or WebP of ``arr`` (``H×W×3`` or, PNG and WebP, ``H×W×4`` uint8)
-    through Pillow: ``quality`` for JPEG (4:4:4 chroma at 90 and above, 4:2:0 below) and
-    WebP (100 = lossless)."""
+    """JPEG, 8-bit PNG, WebP, AVIF or JPEG XL of ``arr`` (``H×W×3`` or, but for JPEG,
+    ``H×W×4`` uint8) through Pillow (AVIF: its own libavif encoder; JPEG XL: the
+    pillow-jxl-plugin package): ``quality`` for JPEG (4:4:4 chroma at 90 and above, 4:2:0
+    below), WebP, AVIF and JPEG XL (100 = lossless for WebP and JPEG XL)."""
     im = Image.fromarray(arr, "RGBA" if arr.shape[2] == 4 else "RGB")
     kw: dict[str, Any] = {"icc_profile": icc}
     if exif:
@@ -164,6 +165,11 @@ def _encode_pil(fmt: str, arr: np.ndarray, icc: bytes, exif: bytes | None, quali
                   exact=True)  # keep the colour under transparent pixels as it is
     elif fmt == "PNG":
         kw.update(compress_level=6)
+    elif fmt == "AVIF":
+        kw.update(quality=int(quality), subsampling="4:4:4" if quality >= 90 else "4:2:0", speed=6)
+    elif fmt == "JXL":
+        import pillow_jxl  # noqa: F401 - registers the JXL format with Pillow
+        kw.update(quality=int(quality), lossless=int(quality) >= 100, effort=7)
     buf = io.BytesIO()
     im.save(buf, format=fmt, **kw)
     return buf.getvalue()
