@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("-o", "--output", required=True, help="output folder (created)")
     b.add_argument("--format", choices=sorted(FORMATS), default="jpg", help="output format (default jpg)")
     b.add_argument("--suffix", default="", help="added to each output name before the extension")
+    b.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local (default) or ray: one task per photo on a Ray cluster (pip install 'kolors[ray]')")
+    b.add_argument("--address", help="with --engine ray: the cluster (host:port, or auto); default: a local one")
+    b.add_argument("--workers", type=int, help="with --engine ray: how many workers (default: one per CPU)")
     _grading_args(b)
 
     pr = sub.add_parser("presets", help="list presets, show one, or import Lightroom/Camera Raw presets")
@@ -218,9 +222,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
     outdir = Path(args.output)
     outdir.mkdir(parents=True, exist_ok=True)
     kw = _grade_kwargs(args)
+    ext = FORMATS[args.format]
+    if args.engine == "ray":
+        return _batch_ray(args, files, outdir, ext, kw)
+    if args.address or args.workers:
+        raise CliError("--address and --workers go with --engine ray")
     enh = None if _no_grade(args) else _enhancer(args)  # with no grade: made for the first non-RAW photo
     failed = 0
-    ext = FORMATS[args.format]
     for f in tqdm(files, desc="kolors batch", unit="photo", file=sys.stderr, disable=None):
         dst = outdir / f"{f.stem}{args.suffix}{ext}"
         try:
@@ -237,6 +245,42 @@ def cmd_batch(args: argparse.Namespace) -> int:
             tqdm.write(f"kolors: error: {_msg(e, f)}", file=sys.stderr)
     done = len(files) - failed
     print(f"{done} of {len(files)} photos graded into {outdir}" + (f"; {failed} failed" if failed else ""),
+          file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _batch_ray(args: argparse.Namespace, files: list[Path], outdir: Path, ext: str, kw: dict[str, Any]) -> int:
+    """The batch on Ray (:func:`kolors.engine.batch_ray.run_ray_batch`): the same job per photo,
+    the same report."""
+    from tqdm import tqdm
+
+    from .engine.batch_ray import run_ray_batch
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"--workers must be at least 1, got {args.workers}")
+    items, failed = [], 0
+    for f in files:
+        dst = outdir / f"{f.stem}{args.suffix}{ext}"
+        if dst.resolve() == f.resolve():
+            failed += 1
+            print(f"kolors: error: {f}: refusing to overwrite the input file", file=sys.stderr)
+            continue
+        items.append((f, dst, _neutral_raw(args, f)))
+    engine = {"model_type": args.model, "device": args.device, "mem_optim": {"tile_size": args.tile_size}}
+    bar = tqdm(total=len(items), desc="kolors batch (ray)", unit="photo", file=sys.stderr, disable=None)
+
+    def done(i: int, err: str) -> None:
+        bar.update(1)
+        if err:
+            tqdm.write(f"kolors: error: {err}", file=sys.stderr)
+
+    try:
+        errors = run_ray_batch(items, engine, kw, address=args.address, workers=args.workers, on_result=done)
+    except RuntimeError as e:
+        raise CliError(str(e)) from None
+    finally:
+        bar.close()
+    failed += len(errors)
+    print(f"{len(files) - failed} of {len(files)} photos graded into {outdir}" + (f"; {failed} failed" if failed else ""),
           file=sys.stderr)
     return 1 if failed else 0
 
