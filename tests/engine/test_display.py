@@ -87,3 +87,18 @@ def test_display_profile_lookup(tmp_path, monkeypatch):
     bad.write_bytes(b"not a profile")
     monkeypatch.setenv("KOLORS_DISPLAY_ICC", str(bad))
     assert display_profile() is None
+
+
+def test_soft_proof_moves_and_flags_only_what_the_profile_cannot_hold():
+    from kolors.engine.display import GAMUT_WARNING_RGB, soft_proof
+    from kolors.io.images.icc import matrix_icc, output_icc
+    narrow = matrix_icc("narrow", ((0.55, 0.33), (0.33, 0.52), (0.2, 0.15)), (0.3127, 0.329), (0, (2.2,)))
+    rgb = np.array([[[230, 20, 20], [128, 128, 128], [20, 200, 40], [120, 110, 100]]], np.uint8)
+    proof, share = soft_proof(rgb, narrow)
+    assert share == 0.5                                      # the saturated red and green
+    assert np.abs(proof[0, [1, 3]].astype(int) - rgb[0, [1, 3]]).max() <= 2   # greys held
+    assert np.abs(proof[0, 0].astype(int) - rgb[0, 0]).max() > 10             # red moved into the gamut
+    warned, _ = soft_proof(rgb, narrow, gamut_warning=True)
+    assert (warned[0, [0, 2]] == GAMUT_WARNING_RGB).all() and (warned[0, [1, 3]] == proof[0, [1, 3]]).all()
+    same, share = soft_proof(rgb, output_icc("display-p3"))  # a wider space holds every sRGB colour
+    assert share == 0.0 and np.abs(same.astype(int) - rgb).max() <= 3

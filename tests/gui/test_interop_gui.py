@@ -65,3 +65,37 @@ def test_export_in_display_p3_from_the_dialog(window, photos, tmp_path, qtbot):
     session = PhotoSession(Enhancer(model_type="general", device="cpu"), photos[0])
     ref = session.export(tmp_path / "ref.png", window.edit.settings(), bits=16, profile="display-p3")
     assert np.array_equal(got.data, read_image(ref).data)
+
+
+def test_soft_proof_and_gamut_warning(window, photos, tmp_path):
+    """S shows the photo as a small-gamut output profile holds it (an ICC file, as a printer's
+    would be chosen); Shift+S paints what it cannot hold magenta; off, the edit is back."""
+    import numpy as np
+
+    from gui_helpers import idle, wait_until
+    from kolors.engine.display import GAMUT_WARNING_RGB
+    from kolors.io.images.icc import matrix_icc
+    open_photo(window, photos[0])
+    window.viewer.set_mode("toggle")
+    idle(window)
+    narrow = tmp_path / "narrow.icc"
+    narrow.write_bytes(matrix_icc("Narrow test press", ((0.55, 0.33), (0.33, 0.52), (0.2, 0.15)), (0.3127, 0.329),
+                                  (0, (2.2,))))
+    window.set_proof_profile(str(narrow), narrow.read_bytes())
+    window.proof_action.trigger()
+    idle(window)
+    wait_until(lambda: window.viewer.proof_after is not None, 60, "the soft proof")
+    assert "Narrow test press" in window.proof_label.text()
+    plain = window.viewer.proof_after
+    window.gamut_action.trigger()
+    idle(window)
+    wait_until(lambda: window.viewer.proof_after is not plain, 60, "the gamut warning")
+    img = window.viewer.proof_after.convertToFormat(window.viewer.proof_after.Format.Format_RGB888)
+    w, h, bpl = img.width(), img.height(), img.bytesPerLine()
+    a = np.frombuffer(img.constBits(), np.uint8, count=bpl * h).reshape(h, bpl)[:, :3 * w].reshape(h, w, 3)
+    warned = (a == np.array(GAMUT_WARNING_RGB)).all(2).mean()
+    share = float(window.proof_label.text().rsplit("gamut", 1)[1].strip(" %")) / 100
+    assert warned > 0.005 and abs(warned - share) < 0.02
+    window.proof_action.trigger()
+    idle(window)
+    assert window.viewer.proof_after is None and window.proof_label.text() == ""

@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self._clipboard: dict | None = None
         self.clipping = False                    # clipping warnings on the viewer (J)
         self.clip_shares: dict[str, float] = {}
+        self.proof: dict[str, Any] = {"on": False, "warning": False, "icc": None, "name": ""}
         self._clip_job = 0
         self._picker_view: tuple | None = None   # the viewer mode to restore when the WB picker ends
         self._crop_view: tuple = ("split", False)
@@ -162,7 +163,8 @@ class MainWindow(QMainWindow):
         self.lens_label = QLabel("")
         self.lens_label.setToolTip("Lens corrections: the lensfun profile used, or manual corrections only")
         self.clip_label = QLabel("")
-        for w in (self.lens_label, self.clip_label, self.size_label, self.zoom_label, self.time_label,
+        self.proof_label = QLabel("")
+        for w in (self.lens_label, self.proof_label, self.clip_label, self.size_label, self.zoom_label, self.time_label,
                   self.device_label):
             sb.addPermanentWidget(w)
         self._menus()
@@ -235,6 +237,15 @@ class MainWindow(QMainWindow):
         self._action(v, "&Toggle before/after", self.viewer.toggle, "\\")
         v.addSeparator()
         self.clipping_action = self._action(v, "&Clipping warnings", self.set_clipping, "J", checkable=True)
+        self.proof_action = self._action(v, "&Soft proof", self.set_soft_proof, "S", checkable=True)
+        self.gamut_action = self._action(v, "&Gamut warning", self.set_gamut_warning, "Shift+S", checkable=True)
+        pm = v.addMenu("Soft-proof &profile")
+        from ..core.colorimetry import OUTPUT_SPACES
+        self.proof_profile_actions = {}
+        for name, (label, *_rest) in OUTPUT_SPACES.items():
+            a = self._action(pm, label, lambda _=False, n=name: self.set_proof_profile(n), checkable=True)
+            self.proof_profile_actions[name] = a
+        self._action(pm, "ICC profile file…", self._pick_proof_profile)
         t = m.addMenu("&Tools")
         self.crop_action = self._action(t, "&Crop and straighten", self.set_crop_tool, "R", checkable=True)
         self.apply_crop_action = self._action(t, "&Apply crop", lambda: self.set_crop_tool(False))
@@ -278,6 +289,7 @@ class MainWindow(QMainWindow):
         w.failed.connect(self._on_failed)
         w.message.connect(self._on_message)
         w.clipping.connect(self._on_clipping)
+        w.proofed.connect(self._on_proofed)
         w.lensStatus.connect(self._on_lens_status)
         c = self.controls
         c.paramChanged.connect(self._on_param)
@@ -794,7 +806,7 @@ class MainWindow(QMainWindow):
         self._preview_size = size
         self._preview_job = self.worker.submit("preview", "preview", settings=settings, max_side=side,
                                                original=original, clipping=self.clipping, session=self.session,
-                                               mask_overlay=self.masks.overlay_index())
+                                               mask_overlay=self.masks.overlay_index(), proof=self._proof_args())
         if original:
             self._orig_jobs[self._preview_job] = key
         self.jobs.requested(self._preview_job)
@@ -884,6 +896,69 @@ class MainWindow(QMainWindow):
         self.viewer.update()
         self.request_preview()
 
+    # ------------------------------------------------------------------ soft proofing
+    def set_soft_proof(self, on: bool) -> None:
+        """Soft proof (``S``): the preview as the chosen output profile (an export space, or a
+        printer's ICC file) will hold it; ``Shift+S`` paints what it cannot hold magenta."""
+        self.proof["on"] = bool(on)
+        self.proof_action.setChecked(self.proof["on"])
+        self.viewer.proofing = self.proof["on"]
+        if not self.proof["on"]:
+            self.viewer.proof_after = None
+            self.proof_label.setText("")
+        elif not self.proof["icc"]:
+            self.proof_label.setText("Soft proof: choose a profile (View → Soft-proof profile)")
+        self.viewer.clear_tiles(before=False)
+        self.viewer.update()
+        self.request_preview()
+
+    def set_gamut_warning(self, on: bool) -> None:
+        self.proof["warning"] = bool(on)
+        self.gamut_action.setChecked(self.proof["warning"])
+        if on and not self.proof["on"]:
+            self.set_soft_proof(True)
+            return
+        self.viewer.clear_tiles(before=False)
+        self.request_preview()
+
+    def set_proof_profile(self, name: str, icc: bytes | None = None) -> None:
+        """Soft-proof against export space ``name`` (or, with ``icc``, the profile of that file)."""
+        from ..engine.display import profile_description
+        from ..io.images.icc import output_icc
+        try:
+            data = icc if icc is not None else output_icc(name)
+            label = profile_description(data) or name
+        except (ValueError, OSError) as e:
+            self._error(f"{name}: {e}")
+            return
+        self.proof.update(icc=data, name=label)
+        for n, a in self.proof_profile_actions.items():
+            a.setChecked(icc is None and n == name)
+        if self.proof["on"]:
+            self.viewer.clear_tiles(before=False)
+            self.request_preview()
+
+    def _pick_proof_profile(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Soft-proof profile", "", "ICC profiles (*.icc *.icm);;All files (*)")
+        if path:
+            try:
+                data = Path(path).read_bytes()
+            except OSError as e:
+                self._error(f"{path}: cannot be read ({e.strerror or e})")
+                return
+            self.set_proof_profile(path, data)
+
+    def _proof_args(self) -> tuple[bytes, bool] | None:
+        p = self.proof
+        return (p["icc"], p["warning"]) if p["on"] and p["icc"] else None
+
+    def _on_proofed(self, job: int, img: QImage, share: float, side: int) -> None:
+        if not self.proof["on"] or side != self._proxy_side or job < self._shown_job:
+            return
+        self.viewer.proof_after = img
+        self.proof_label.setText(f"Soft proof: {self.proof['name']}, out of gamut {share * 100:.1f} %")
+        self.viewer.update()
+
     def _on_clipping(self, job: int, img: QImage, shares: dict, side: int) -> None:
         if not self.clipping or job < self._clip_job or side != self._proxy_side or job < self._shown_job:
             return
@@ -916,7 +991,7 @@ class MainWindow(QMainWindow):
             before = [t for t in tiles if t not in v.tiles_before]
             self._region_job = self.worker.submit("region", "region", tiles=tiles, before=before,
                                                   settings=self.display_settings(), clipping=self.clipping,
-                                                  session=self.session)
+                                                  session=self.session, proof=self._proof_args())
             self.jobs.for_version(self._region_job, self._edit_version)
 
     def _on_tile(self, job: int, rect: tuple, after: QImage, before: QImage | None) -> None:

@@ -47,6 +47,8 @@ class Viewer(QWidget):
         self.tiles_before: dict[tuple, QImage] = {}
         self.clipping = False              # show the clipping warning instead of the edit
         self.clip_after: QImage | None = None
+        self.proofing = False              # show the soft proof instead of the edit
+        self.proof_after: QImage | None = None
         self.tool: str | None = None       # None | 'wb' | 'roi'
         self.overlay = None                # e.g. the crop tool: paint(p), mouse_press/move/release(e) -> bool
         self.rois: list[tuple[int, int, int, int]] = []
@@ -268,7 +270,9 @@ class Viewer(QWidget):
         o = self._origin(pane)
         target = QRectF(o.x(), o.y(), w * self.zoom, h * self.zoom)
         clip = not before and self.clipping and self.clip_after is not None
-        img = self.before if before else self.clip_after if clip else (self.after_partial or self.after)
+        proof = not before and not clip and self.proofing and self.proof_after is not None
+        img = (self.before if before else self.clip_after if clip else self.proof_after if proof
+               else (self.after_partial or self.after))
         p.save()
         p.setClipRect(pane, Qt.ClipOperation.IntersectClip)
         if img is not None:

@@ -79,6 +79,7 @@ class RenderWorker(QObject):
     presetThumb = Signal(int, str, object)    # job, preset name, QImage
     filmThumb = Signal(int, str, object)      # job, path, QImage
     clipping = Signal(int, object, object, int)  # job, QImage of the clipping warning, shares, max_side
+    proofed = Signal(int, object, float, int)   # job, QImage of the soft proof, out-of-gamut share, max_side
     maskOverlay = Signal(int, object, int, int)  # job, QImage (RGBA) of mask index, max_side, index
     lensStatus = Signal(int, str)             # job, what the lens corrections found ('' when off)
     failed = Signal(int, str, str)            # job, lane, message
@@ -298,6 +299,10 @@ class RenderWorker(QObject):
         self.fine.emit(req.job, out, scopes, (time.perf_counter() - t0) * 1000)
         if clip:
             self._clipping(req.job, out, side)
+        if req.args.get("proof"):
+            from ..engine.display import soft_proof
+            img, share = soft_proof(out, *req.args["proof"])
+            self.proofed.emit(req.job, self._display(img), share, side)
         mi = req.args.get("mask_overlay")
         if mi is not None and hasattr(s, "mask_overlay") and 0 <= mi < len(settings.get("masks") or []):
             from ..core.masks import overlay_rgba
@@ -325,6 +330,9 @@ class RenderWorker(QObject):
             if clip:
                 from ..core.scopes import clipping_overlay
                 after = clipping_overlay(after)[0]
+            elif req.args.get("proof"):
+                from ..engine.display import soft_proof
+                after = soft_proof(after, *req.args["proof"])[0]
             self.tile.emit(req.job, rect, self._display(after), None if before is None else self._display(before))
 
     def _do_export(self, req: Request) -> None:

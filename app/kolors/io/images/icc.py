@@ -72,14 +72,22 @@ def output_icc(space: str) -> bytes:
     from ...core import colorimetry as C
     if C.check_space(space) == "srgb":
         return srgb_icc()
-    label = C.OUTPUT_SPACES[space][0]
+    label, prim, white, _ = C.OUTPUT_SPACES[space]
+    return matrix_icc(f"Kolors {label}", prim, white, C.transfer_params(space))
+
+
+def matrix_icc(description: str, primaries, white, transfer: tuple[int, tuple[float, ...]]) -> bytes:
+    """A v4 matrix/TRC RGB display profile: ``primaries`` ((x, y) of r, g, b), ``white`` (x, y),
+    ``transfer`` an ICC parametric curve (function type, parameters) for all three channels."""
+    from ...core import colorimetry as C
     d50 = C.xy_to_xyz(0.3457, 0.3585)
-    white = C.xy_to_xyz(*C.OUTPUT_SPACES[space][2])
-    chad = C.bradford_cat(white, d50)
-    cols = chad @ C.space_to_xyz(space)           # colorants in the D50 PCS
-    kind, params = C.transfer_params(space)
+    cols0 = np.stack([C.xy_to_xyz(*p) for p in primaries], axis=1)
+    m = cols0 * np.linalg.solve(cols0, C.xy_to_xyz(*white))[None, :]
+    chad = C.bradford_cat(C.xy_to_xyz(*white), d50)
+    cols = chad @ m                                   # colorants in the D50 PCS
+    kind, params = transfer
     para = b"para" + bytes(4) + struct.pack(">HH", kind, 0) + b"".join(_s15f16(v) for v in params)
-    tags = [(b"desc", _mluc(f"Kolors {label}")), (b"cprt", _mluc("No copyright, use freely")),
+    tags = [(b"desc", _mluc(description)), (b"cprt", _mluc("No copyright, use freely")),
             (b"wtpt", _tag_xyz(d50)), (b"chad", b"sf32" + bytes(4) + b"".join(_s15f16(v) for v in chad.ravel())),
             (b"rXYZ", _tag_xyz(cols[:, 0])), (b"gXYZ", _tag_xyz(cols[:, 1])), (b"bXYZ", _tag_xyz(cols[:, 2])),
             (b"rTRC", para), (b"gTRC", para), (b"bTRC", para)]
