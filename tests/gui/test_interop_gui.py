@@ -31,6 +31,8 @@ def test_ratings_and_labels_in_the_filmstrip_go_to_the_xmp_sidecar(window, photo
     fs.items[str(photos[2])].setSelected(True)
     window.rating_actions[5].trigger()
     assert [read_xmp(p.with_suffix(".xmp")).rating for p in photos[1:]] == [5, 5]
+    window.edit_keywords(["harbour", "boats"])              # Ctrl+K asks; here given
+    assert read_xmp(xmp).keywords == ["harbour", "boats"] and read_xmp(xmp).rating == 3
     fs.set_paths(sorted(photos))                            # the folder read again
     assert [fs.items[str(p)].text() for p in photos] == ["★★★", "★★★★★", "★★★★★"]
 

@@ -218,6 +218,11 @@ def test_rating_and_label_written_beside_the_photo_and_the_rest_kept(tmp_path, s
     assert p == tmp_path / "new.xmp" and read_xmp(p).rating == 2
     with pytest.raises(ValueError, match="rating"):
         write_rating(other, 7)
+    write_rating(other, keywords=["harbour", "dusk", " "])
+    doc = read_xmp(p)
+    assert doc.keywords == ["harbour", "dusk"] and doc.rating == 2
+    write_rating(other, keywords=[])
+    assert read_xmp(p).keywords == []
 
 
 def test_a_photo_with_a_lightroom_sidecar_opens_with_its_settings(tmp_path, sample_png):

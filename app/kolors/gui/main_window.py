@@ -264,6 +264,8 @@ class MainWindow(QMainWindow):
         r.addSeparator()
         for n, lab in zip((6, 7, 8, 9), ("Red", "Yellow", "Green", "Blue")):
             self._action(r, f"Label {lab.lower()}", lambda _=False, lab=lab: self.toggle_label(lab), f"Ctrl+{n}")
+        r.addSeparator()
+        self._action(r, "&Keywords…", self.edit_keywords, "Ctrl+K")
         t.addSeparator()
         self.mask_overlay_action = self._action(t, "Mask &overlay", lambda: self.masks.toggle_overlay(), "O")
         self._action(t, "S&maller brush", lambda: self.masks.resize_brush(1 / 1.25), "[")
@@ -1078,6 +1080,29 @@ class MainWindow(QMainWindow):
                 self._error(str(e))
                 return
             self.filmstrip.show_rating(p, rating, new)
+
+    def edit_keywords(self, keywords: list[str] | None = None) -> None:
+        """``Ctrl+K``: the open photo's keywords (``dc:subject`` in its XMP sidecar), comma
+        separated; ``keywords`` given: set without asking."""
+        from ..errors import InputError
+        from ..io.xmp import read_xmp, sidecar_xmp_path, write_rating
+        if self.path is None:
+            return
+        if keywords is None:
+            x = sidecar_xmp_path(self.path)
+            try:
+                cur = read_xmp(x).keywords if x.is_file() else []
+            except InputError as e:
+                self._error(str(e))
+                return
+            text, ok = QInputDialog.getText(self, "Keywords", "Keywords, comma separated:", text=", ".join(cur))
+            if not ok:
+                return
+            keywords = [k.strip() for k in text.split(",")]
+        try:
+            write_rating(self.path, keywords=keywords)
+        except (ValueError, OSError) as e:
+            self._error(str(e))
 
     def copy_settings(self) -> None:
         self._clipboard = self.edit.to_json()

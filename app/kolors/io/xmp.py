@@ -573,9 +573,10 @@ _EMPTY = ('<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
 
 
 def write_rating(photo: str | Path, rating: int | None = None, label: str | None = None, *,
-                 set_label: bool = False) -> Path:
-    """Set ``xmp:Rating`` (−1 rejected, 0 none … 5; None leaves it) and, with ``set_label``,
-    ``xmp:Label`` (one of :data:`LABELS` or None to remove it) in the photo's XMP sidecar,
+                 set_label: bool = False, keywords: list[str] | None = None) -> Path:
+    """Set ``xmp:Rating`` (−1 rejected, 0 none … 5; None leaves it), with ``set_label``
+    ``xmp:Label`` (one of :data:`LABELS` or None to remove it) and, when ``keywords`` is given,
+    the keywords (``dc:subject``, an ``rdf:Bag``; [] removes them) in the photo's XMP sidecar,
     atomically; everything else in the file is kept. Returns the sidecar's path."""
     if rating is not None and (isinstance(rating, bool) or not isinstance(rating, int) or not -1 <= rating <= 5):
         raise ValueError(f"rating must be a whole number from -1 to 5, got {rating!r}")
@@ -605,6 +606,16 @@ def write_rating(photo: str | Path, rating: int | None = None, label: str | None
             desc.attrib.pop(key, None)
         else:
             desc.set(key, value)
+    if keywords is not None:
+        kws = [str(k).strip() for k in keywords if str(k).strip()]
+        for child in list(desc):
+            if child.tag == f"{{{DC}}}subject":
+                desc.remove(child)
+        if kws:
+            subj = ET.SubElement(desc, f"{{{DC}}}subject")
+            bag = ET.SubElement(subj, f"{{{RDF}}}Bag")
+            for k in kws:
+                ET.SubElement(bag, f"{{{RDF}}}li").text = k
     data = (head + ET.tostring(root, encoding="unicode") + tail).encode("utf-8")
     atomic_write(path, lambda f: f.write(data), protect=photo)
     return path
