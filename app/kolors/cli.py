@@ -55,7 +55,8 @@ def _grading_args(p: argparse.ArgumentParser) -> None:
     o = p.add_argument_group("output")
     o.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100 (default 95)")
     o.add_argument("--bits", type=int, choices=[8, 16, 32], help="output bit depth (default: as the source)")
-    o.add_argument("--profile", default="srgb", choices=["srgb", "display-p3", "adobe-rgb", "rec2020", "prophoto"],
+    from .core.colorimetry import OUTPUT_SPACES
+    o.add_argument("--profile", default="srgb", choices=list(OUTPUT_SPACES),
                    help="colour space written, its ICC profile embedded (default srgb); the wide-gamut spaces keep "
                         "colours sRGB would clip (use --bits 16 for them)")
     o.add_argument("--output-sharpening", type=float, default=0.0, metavar="AMOUNT",

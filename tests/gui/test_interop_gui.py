@@ -101,3 +101,15 @@ def test_soft_proof_and_gamut_warning(window, photos, tmp_path):
     window.proof_action.trigger()
     idle(window)
     assert window.viewer.proof_after is None and window.proof_label.text() == ""
+
+
+def test_a_photo_with_a_lightroom_sidecar_opens_with_its_settings(window, photos):
+    from gui_helpers import idle
+    photos[1].with_suffix(".xmp").write_text(
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+        '<rdf:Description rdf:about="" xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/" '
+        'crs:Exposure2012="+0.70" crs:Vibrance="+25" crs:GrainAmount="20"/></rdf:RDF></x:xmpmeta>')
+    open_photo(window, photos[1])
+    idle(window)
+    assert window.edit.params["exposure"] == 0.7 and window.edit.params["vibrance"] == 0.25
+    assert "GrainAmount" in window.last_error or any("GrainAmount" in d.text() for d in window.dialogs)

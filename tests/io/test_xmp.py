@@ -65,7 +65,6 @@ ELEMENT_FORM = HEAD + '''  <rdf:Description rdf:about="" xmlns:crs="http://ns.ad
    <crs:CropTop>0.05</crs:CropTop>
    <crs:CropRight>0.9</crs:CropRight>
    <crs:CropBottom>0.85</crs:CropBottom>
-   <crs:CropAngle>1.5</crs:CropAngle>
    <xmp:Rating>3</xmp:Rating>
    <crs:MaskGroupBasedCorrections>
     <rdf:Seq>
@@ -128,8 +127,9 @@ def test_element_form_with_white_balance_crop_parametric_and_masks():
     assert s["exposure"] == -0.35 and s["contrast"] == pytest.approx(0.15)
     assert s["detail_recovery"] == pytest.approx(0.2)
     assert "local_contrast" not in s and any(x.startswith("Clarity2012=-10") for x in lost)
-    assert s["temperature"] == 5200 and s["tint"] == pytest.approx(10.0)       # kelvin where it says Custom
-    assert s["crop"] == [0.1, 0.05, 0.9, 0.85] and s["straighten"] == 1.5
+    # an absolute white balance belongs to one photo: not carried over, and said so
+    assert "temperature" not in s and any(x.startswith("WhiteBalance=Custom 5200 K") for x in lost)
+    assert s["crop"] == [0.1, 0.05, 0.9, 0.85] and "straighten" not in s
     curve = s["tone_curve"]                                  # the parametric curve as points
     assert curve[0] == [0.0, 0.0] and curve[-1] == [1.0, 1.0]
     y = dict((round(x, 4), v) for x, v in curve)
@@ -181,8 +181,7 @@ def test_cli_imports_a_folder_and_the_preset_is_used_like_any_other(tmp_path, sa
     d = tmp_path / "Lightroom presets" / "Mine"
     d.mkdir(parents=True)
     (d / "warm.xmp").write_text(ATTRIBUTE_FORM)
-    (d / "Sky Fix.xmp").write_text(ELEMENT_FORM.replace("<crs:Version>15.4</crs:Version>",
-                                                        "<crs:Version>15.4</crs:Version>"))
+    (d / "Sky Fix.xmp").write_text(ELEMENT_FORM)
     env = {"KOLORS_USER_DIR": str(tmp_path / "user")}
     r = kolors("presets", "import", tmp_path / "Lightroom presets", env_extra=env)
     assert r.returncode == 0, r.stderr
@@ -237,3 +236,80 @@ def test_a_photo_with_a_lightroom_sidecar_opens_with_its_settings(tmp_path, samp
     other.write_bytes(sample_png.read_bytes())
     write_rating(other, 4)                                # a rating alone is not an edit
     assert load_edit(other).edit.is_unedited() and load_edit(other).warning == ""
+
+
+def test_what_lightroom_means_but_kolors_cannot_map_one_to_one_is_warned():
+    crs = {"HasCrop": "True", "CropLeft": "0.1", "CropTop": "0.1", "CropRight": "0.9", "CropBottom": "0.9",
+           "CropAngle": "2.5", "ConvertToGrayscale": "True", "GrayMixerRed": "+20", "CameraProfile": "Adobe Portrait",
+           "Look": {"Name": "Adobe Vivid", "Amount": "1"}, "ToneCurve": ["0, 0", "255, 255"], "Tint": "+30",
+           "WhiteBalance": "As Shot"}
+    s, lost = crs_to_settings(crs)
+    assert s == {"chroma_boost": 0.0}                                  # black and white; no angled crop
+    names = [x.split("=")[0].split(" ")[0] for x in lost]
+    assert names == ["GrayMixerRed", "CameraProfile", "Look", "crop"], lost   # the identity ToneCurve is not
+    s, lost = crs_to_settings({"HasCrop": "True", "CropLeft": "0.2", "CropTop": "0", "CropRight": "1",
+                               "CropBottom": "1"}, orientation=6)       # a turned photo's crop
+    assert "crop" not in s and lost[0].startswith("crop")
+
+
+def test_lightroom_11_brush_strokes_and_their_eraser():
+    xmp = HEAD + '''<rdf:Description rdf:about="" xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/">
+      <crs:MaskGroupBasedCorrections><rdf:Seq><rdf:li><rdf:Description crs:What="Correction"
+        crs:CorrectionAmount="1" crs:LocalExposure2012="0.25"><crs:CorrectionMasks><rdf:Seq>
+        <rdf:li crs:What="Mask/Aggregate"><crs:Masks><rdf:Seq>
+          <rdf:li crs:What="Mask/Paint" crs:MaskValue="1" crs:Radius="0.05" crs:Flow="0" crs:CenterWeight="0">
+            <crs:Dabs><rdf:Seq><rdf:li>d 0.2 0.5</rdf:li><rdf:li>d 0.4 0.5</rdf:li></rdf:Seq></crs:Dabs></rdf:li>
+          <rdf:li crs:What="Mask/Paint" crs:MaskValue="0" crs:MaskBlendMode="1" crs:Radius="0.02">
+            <crs:Dabs><rdf:Seq><rdf:li>d 0.3 0.5</rdf:li></rdf:Seq></crs:Dabs></rdf:li>
+          <rdf:li crs:What="Mask/Paint" crs:MaskActive="false" crs:Radius="0.02">
+            <crs:Dabs><rdf:Seq><rdf:li>d 0.9 0.9</rdf:li></rdf:Seq></crs:Dabs></rdf:li>
+        </rdf:Seq></crs:Masks></rdf:li>
+        <rdf:li crs:What="Mask/CircularGradient" crs:MaskActive="false" crs:Top="0" crs:Left="0" crs:Bottom="1"
+          crs:Right="1"/>
+      </rdf:Seq></crs:CorrectionMasks></rdf:Description></rdf:li></rdf:Seq></crs:MaskGroupBasedCorrections>
+    </rdf:Description>''' + TAIL
+    s, lost = crs_to_settings(parse_xmp(xmp).crs)
+    (m,) = s["masks"]
+    assert m["kind"] == "brush" and m["combine"] == [] and m["adjustments"] == {"exposure": 1.0}
+    paint, erase = m["strokes"]               # the inactive stroke is left out
+    assert paint["points"] == [[0.2, 0.5], [0.4, 0.5]] and paint["size"] == pytest.approx(0.1)
+    assert paint["flow"] == pytest.approx(1e-3) and paint["feather"] == 1.0 and not paint["erase"]  # zeros kept
+    assert erase["erase"] is True
+    registry.validate_settings(s, allow_hidden=False)
+
+
+def test_deeply_nested_xmp_is_one_clear_error():
+    from kolors.errors import InputError
+    inner = "<rdf:li>x</rdf:li>"
+    for _ in range(400):
+        inner = f"<rdf:li><crs:A><rdf:Seq>{inner}</rdf:Seq></crs:A></rdf:li>"
+    xmp = HEAD + ('<rdf:Description rdf:about="" xmlns:crs="http://ns.adobe.com/camera-raw-settings/1.0/">'
+                  f"<crs:B><rdf:Seq>{inner}</rdf:Seq></crs:B></rdf:Description>") + TAIL
+    with pytest.raises(InputError, match="nested"):
+        parse_xmp(xmp, "deep.xmp")
+
+
+def test_rating_goes_where_the_file_has_it_and_prefixes_survive(tmp_path, sample_png):
+    """An exiftool/digiKam-style sidecar: the rating in a second rdf:Description, other
+    namespaces, a comment and the XML declaration. The rating is changed in place (never two),
+    the prefixes and everything else are kept."""
+    xmp = sample_png.with_suffix(".xmp")
+    xmp.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+                   '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+                   '<!-- written by a camera -->'
+                   '<rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Make="ACME"/>'
+                   '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+                   'xmlns:lr="http://ns.adobe.com/lightroom/1.0/" xmp:Rating="2">'
+                   '<lr:hierarchicalSubject><rdf:Bag><rdf:li>Places|Harbour</rdf:li></rdf:Bag></lr:hierarchicalSubject>'
+                   '</rdf:Description></rdf:RDF></x:xmpmeta>\n<?xpacket end="w"?>')
+    write_rating(sample_png, 5, keywords=["harbour"])
+    text = xmp.read_text()
+    assert read_xmp(xmp).rating == 5 and text.count("Rating") == 1
+    assert text.startswith('<?xml version="1.0"') and "<?xpacket begin" in text and text.rstrip().endswith("?>")
+    assert 'tiff:Make="ACME"' in text and "lr:hierarchicalSubject" in text and "written by a camera" in text
+    assert read_xmp(xmp).keywords == ["harbour"]
+    xmp.write_bytes(b"\xff\xfe not utf-8")
+    from kolors.errors import InputError
+    with pytest.raises(InputError, match="not UTF-8"):
+        write_rating(sample_png, 1)
+    assert xmp.read_bytes() == b"\xff\xfe not utf-8"          # left as it was

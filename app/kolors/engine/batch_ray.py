@@ -76,11 +76,24 @@ def run_ray_batch(items: Iterable[tuple[Path, Path, bool]], engine_args: dict[st
         pool = ActorPool([actor.remote(engine_args, threads) for _ in range(n)])
         errors: list[str] = []
         jobs = ((i, s, d, nr) for i, (s, d, nr) in enumerate(items))
-        for i, err in pool.map_unordered(lambda a, j: a.grade.remote(j[0], j[1], j[2], kw, j[3]), jobs):
-            if err:
-                errors.append(err)
-            if on_result is not None:
-                on_result(i, err)
+        done: set[int] = set()
+        try:
+            for i, err in pool.map_unordered(lambda a, j: a.grade.remote(j[0], j[1], j[2], kw, j[3]), jobs):
+                done.add(i)
+                if err:
+                    errors.append(err)
+                if on_result is not None:
+                    on_result(i, err)
+        except ray.exceptions.RayError as e:
+            # a worker that died or could not start (e.g. no CUDA on the node): the photos not
+            # graded are reported, one line each, and the batch ends with its summary
+            why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            for i, (s, _, _) in enumerate(items):
+                if i not in done:
+                    msg = f"{s}: not graded: a Ray worker failed ({why})"
+                    errors.append(msg)
+                    if on_result is not None:
+                        on_result(i, msg)
         return errors
     finally:
         if started:

@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-__all__ = ["to_display", "profile_description", "soft_proof", "GAMUT_WARNING_RGB", "GAMUT_DELTA_E"]
+__all__ = ["to_display", "profile_description", "soft_proof", "check_proof_profile", "GAMUT_WARNING_RGB", "GAMUT_DELTA_E"]
 
 
 @functools.lru_cache(maxsize=4)
@@ -26,10 +26,7 @@ def _transform(digest: str, icc: bytes):
 def profile_description(icc: bytes) -> str:
     """The profile's description ('' when it has none); ``ValueError`` when not ICC."""
     from PIL import ImageCms
-    try:
-        return ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc))).strip()
-    except (OSError, ImageCms.PyCMSError) as e:
-        raise ValueError(f"not a usable ICC profile: {e}") from e
+    return ImageCms.getProfileDescription(_profile(icc)).strip()
 
 
 def to_display(rgb: np.ndarray, icc: bytes | None) -> np.ndarray:
@@ -49,6 +46,7 @@ GAMUT_DELTA_E = 3.0
 
 
 def _profile(icc: bytes):
+    """The LittleCMS profile of ``icc`` (``ValueError`` when it is not one)."""
     from PIL import ImageCms
     try:
         return ImageCms.ImageCmsProfile(io.BytesIO(icc))
@@ -61,11 +59,24 @@ def _proof_transforms(digest: str, icc: bytes):
     from PIL import ImageCms
     srgb = ImageCms.createProfile("sRGB")
     prof = _profile(icc)
-    mode = {"CMYK": "CMYK", "GRAY": "L"}.get(_space(icc), "RGB")
+    mode = {"CMYK": "CMYK", "GRAY": "L", "RGB": "RGB"}.get(_space(icc))
+    if mode is None or icc[12:16] == b"link":
+        raise ValueError(f"a {_space(icc) or '?'} {icc[12:16].decode('ascii', 'replace')} profile cannot be "
+                         "soft-proofed: choose an RGB, CMYK or grey output profile")
     relative = ImageCms.Intent.RELATIVE_COLORIMETRIC
-    there = ImageCms.buildTransform(srgb, prof, "RGB", mode, renderingIntent=relative)
-    back = ImageCms.buildTransform(prof, srgb, mode, "RGB", renderingIntent=relative)
+    bpc = ImageCms.Flags.BLACKPOINTCOMPENSATION     # as print proofing does: the paper's black is black
+    try:
+        there = ImageCms.buildTransform(srgb, prof, "RGB", mode, renderingIntent=relative, flags=bpc)
+        back = ImageCms.buildTransform(prof, srgb, mode, "RGB", renderingIntent=relative, flags=bpc)
+    except ImageCms.PyCMSError as e:
+        raise ValueError(f"this profile cannot be used for soft proofing ({e})") from None
     return there, back
+
+
+def check_proof_profile(icc: bytes) -> str:
+    """The description of ``icc`` when it can be soft-proofed against, else ``ValueError``."""
+    _proof_transforms(hashlib.sha1(icc).hexdigest(), icc)
+    return profile_description(icc)
 
 
 def _space(icc: bytes) -> str:

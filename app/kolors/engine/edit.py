@@ -25,7 +25,7 @@ from typing import Any, Mapping
 from ..core import registry
 from . import tasks as T
 
-__all__ = ["Edit", "LoadedEdit", "load_edit", "save_edit", "photo_defaults"]
+__all__ = ["Edit", "LoadedEdit", "load_edit", "save_edit", "photo_defaults", "lightroom_edit"]
 
 
 @dataclass
@@ -117,6 +117,9 @@ class LoadedEdit:
 
     edit: Edit
     warning: str = ""
+    #: where the edit came from: "" (none: an unedited photo), "kolors" (its sidecar) or
+    #: "xmp" (Lightroom settings in its XMP sidecar)
+    source: str = ""
 
 
 def load_edit(photo: str | Path) -> LoadedEdit:
@@ -129,12 +132,12 @@ def load_edit(photo: str | Path) -> LoadedEdit:
         return LoadedEdit(Edit(), f"{photo}: the edit sidecar cannot be read ({e}); the photo opens unedited")
     if not res.edit:
         if not res.warning:
-            xmp = _from_xmp_sidecar(photo)
+            xmp = lightroom_edit(photo)
             if xmp is not None:
                 return xmp
         return LoadedEdit(Edit(), res.warning)
     try:
-        return LoadedEdit(Edit.from_json(res.edit), res.warning)
+        return LoadedEdit(Edit.from_json(res.edit), res.warning, source="kolors")
     except (ValueError, TypeError) as e:
         try:
             return LoadedEdit(Edit(), set_aside(photo, f"invalid edit: {e}").warning)
@@ -143,7 +146,7 @@ def load_edit(photo: str | Path) -> LoadedEdit:
                                       "the photo opens unedited")
 
 
-def _from_xmp_sidecar(photo: str | Path) -> LoadedEdit | None:
+def lightroom_edit(photo: str | Path) -> LoadedEdit | None:
     """A photo without a Kolors sidecar but with Lightroom / Camera Raw settings in its XMP
     sidecar (``NAME.xmp``) opens with them (:func:`kolors.io.xmp.crs_to_settings`), saying
     what had no counterpart; None when there is no such file or it holds no settings."""
@@ -156,7 +159,12 @@ def _from_xmp_sidecar(photo: str | Path) -> LoadedEdit | None:
         doc = read_xmp(path)
     except InputError as e:
         return LoadedEdit(Edit(), f"{e}; the photo opens unedited")
-    settings, lost = crs_to_settings(doc.crs)
+    owner = str(doc.crs.get("RawFileName", "")).strip()
+    if owner and owner.lower() != Path(photo).name.lower():
+        return None                     # a RAW+JPEG pair's sidecar: the settings are the RAW's
+    if str(doc.crs.get("AlreadyApplied", "")).strip().lower() == "true":
+        return None                     # a file Lightroom rendered with them: nothing to apply again
+    settings, lost = crs_to_settings(doc.crs, doc.orientation)
     if not settings:
         return None
     try:
@@ -166,7 +174,7 @@ def _from_xmp_sidecar(photo: str | Path) -> LoadedEdit | None:
     warn = f"{path}: Lightroom settings imported"
     if lost:
         warn += f"; no counterpart in Kolors for: {', '.join(lost)}"
-    return LoadedEdit(Edit(params=params), warn)
+    return LoadedEdit(Edit(params=params), warn, source="xmp")
 
 
 def save_edit(photo: str | Path, edit: Edit, size: tuple[int, int] | None = None) -> Path:

@@ -9,6 +9,8 @@ from pathlib import Path
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLineEdit, QPushButton, QSpinBox, QWidget)
 
+from ..core.colorimetry import OUTPUT_SPACES
+
 __all__ = ["ExportOptions", "ExportDialog", "output_name"]
 
 FORMATS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "AVIF": ".avif", "JPEG XL": ".jxl"}
@@ -16,8 +18,8 @@ BITS = {"JPEG": (8,), "PNG": (8, 16), "TIFF": (8, 16, 32), "AVIF": (8,), "JPEG X
 #: output sharpening choices: amount for :meth:`Enhancer.export_graded` (0–2), for the size written
 SHARPENING = {"None": 0.0, "Screen, low": 0.5, "Screen, standard": 1.0, "High": 1.5}
 #: colour spaces: the dialog's label → the engine's name (:data:`kolors.core.colorimetry.OUTPUT_SPACES`)
-PROFILES = {"sRGB": "srgb", "Display P3": "display-p3", "Adobe RGB (1998)": "adobe-rgb", "Rec. 2020": "rec2020",
-            "ProPhoto RGB": "prophoto"}
+PROFILES = {label.split(" IEC")[0].replace(" compatible", ""): name
+            for name, (label, *_rest) in OUTPUT_SPACES.items()}
 
 
 @dataclass

@@ -98,7 +98,7 @@ class ExportController(QObject):
         for n, p in enumerate(paths, 1):
             if win.path is not None and Path(p) == win.path:
                 edit = win.edit.copy()
-            elif not sidecar_path(p).exists():
+            elif not sidecar_path(p).exists() and load_edit(p).source != "xmp":
                 items.append((p, None, str(options.destination(p, n))))
                 continue
             else:

@@ -239,13 +239,7 @@ class MainWindow(QMainWindow):
         self.clipping_action = self._action(v, "&Clipping warnings", self.set_clipping, "J", checkable=True)
         self.proof_action = self._action(v, "&Soft proof", self.set_soft_proof, "S", checkable=True)
         self.gamut_action = self._action(v, "&Gamut warning", self.set_gamut_warning, "Shift+S", checkable=True)
-        pm = v.addMenu("Soft-proof &profile")
-        from ..core.colorimetry import OUTPUT_SPACES
-        self.proof_profile_actions = {}
-        for name, (label, *_rest) in OUTPUT_SPACES.items():
-            a = self._action(pm, label, lambda _=False, n=name: self.set_proof_profile(n), checkable=True)
-            self.proof_profile_actions[name] = a
-        self._action(pm, "ICC profile file…", self._pick_proof_profile)
+        self._action(v, "Soft-proof &profile…", self._pick_proof_profile)
         t = m.addMenu("&Tools")
         self.crop_action = self._action(t, "&Crop and straighten", self.set_crop_tool, "R", checkable=True)
         self.apply_crop_action = self._action(t, "&Apply crop", lambda: self.set_crop_tool(False))
@@ -417,7 +411,9 @@ class MainWindow(QMainWindow):
         loaded = load_edit(path)                     # read the edit before changing any state
         edit, warning = loaded.edit, loaded.warning
         if not had_sidecar and hasattr(info["session"], "photo_defaults"):
-            edit = Edit(defaults=info["session"].photo_defaults())   # a new photo: its own starting values
+            # a new photo: its own starting values (under a Lightroom sidecar's settings)
+            edit = Edit(params=dict(edit.params) if loaded.source == "xmp" else {},
+                        defaults=info["session"].photo_defaults())
         if self.crop.active:                         # the tool belongs to the previous photo
             self._leave_crop_tool()
         # edits made to the previous photo while this one was decoding are saved first
@@ -923,19 +919,17 @@ class MainWindow(QMainWindow):
         self.viewer.clear_tiles(before=False)
         self.request_preview()
 
-    def set_proof_profile(self, name: str, icc: bytes | None = None) -> None:
-        """Soft-proof against export space ``name`` (or, with ``icc``, the profile of that file)."""
-        from ..engine.display import profile_description
-        from ..io.images.icc import output_icc
+    def set_proof_profile(self, name: str, icc: bytes) -> None:
+        """Soft-proof against the ICC profile ``icc`` (read from file ``name``: a printer's, a
+        paper's, any RGB/CMYK/grey output profile); a profile that cannot be used is refused
+        with a dialog and the proof stays as it was."""
+        from ..engine.display import check_proof_profile
         try:
-            data = icc if icc is not None else output_icc(name)
-            label = profile_description(data) or name
-        except (ValueError, OSError) as e:
+            label = check_proof_profile(icc) or name
+        except ValueError as e:
             self._error(f"{name}: {e}")
             return
-        self.proof.update(icc=data, name=label)
-        for n, a in self.proof_profile_actions.items():
-            a.setChecked(icc is None and n == name)
+        self.proof.update(icc=icc, name=label)
         if self.proof["on"]:
             self.viewer.clear_tiles(before=False)
             self.request_preview()

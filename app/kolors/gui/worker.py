@@ -459,11 +459,12 @@ def _sidecar_edit(path: str | Path):
     set aside when the photo is opened (a thumbnail never moves files)."""
     import json
 
-    from ..engine.edit import Edit
+    from ..engine.edit import Edit, lightroom_edit
     from ..io.sidecar import sidecar_path
     sc = sidecar_path(path)
     if not sc.is_file():
-        return None
+        lr = lightroom_edit(path)      # Lightroom settings in the photo's XMP sidecar (read only)
+        return lr.edit if lr is not None and lr.source == "xmp" else None
     try:
         edit = Edit.from_json(json.loads(sc.read_text(encoding="utf-8"))["edit"])
     except (OSError, ValueError, KeyError, TypeError):

@@ -17,6 +17,7 @@ fractions of the photo (x right, y down).
 """
 from __future__ import annotations
 
+import io
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -34,6 +35,7 @@ CRS = "http://ns.adobe.com/camera-raw-settings/1.0/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 XMP = "http://ns.adobe.com/xap/1.0/"
 DC = "http://purl.org/dc/elements/1.1/"
+TIFF = "http://ns.adobe.com/tiff/1.0/"
 X = "adobe:ns:meta/"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 #: the colour labels Lightroom writes in ``xmp:Label``
@@ -50,6 +52,7 @@ class XmpDoc:
     rating: int | None = None
     label: str | None = None
     keywords: list[str] = field(default_factory=list)
+    orientation: float | None = None         # tiff:Orientation of the photo the settings are for
 
 
 # ---------------------------------------------------------------------- parsing
@@ -60,29 +63,42 @@ def _local(tag: str) -> tuple[str, str]:
     return "", tag
 
 
-def _value(el: ET.Element) -> Any:
+#: deepest nesting of structures read (Lightroom's masks nest about 8 deep)
+MAX_DEPTH = 64
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _value(el: ET.Element, depth: int = 0) -> Any:
     """The value of a property element: text, an array, a language alternative or a structure."""
+    if depth > MAX_DEPTH:
+        raise _TooDeep()
     for child in el:
         ns, name = _local(child.tag)
         if ns == RDF and name in ("Seq", "Bag"):
-            return [_li(li) for li in child if _local(li.tag) == (RDF, "li")]
+            return [_li(li, depth + 1) for li in child if _local(li.tag) == (RDF, "li")]
         if ns == RDF and name == "Alt":
             return {li.get(XML_LANG, "x-default"): (li.text or "").strip() for li in child}
         if ns == RDF and name == "Description":
-            return _struct(child)
-    if el.get(f"{{{RDF}}}parseType") == "Resource" or len(el):
-        return _struct(el)
+            return _struct(child, depth + 1)
+    attrs = [k for k in el.attrib if _local(k)[0] not in (RDF, "") and k != XML_LANG]
+    if el.get(f"{{{RDF}}}parseType") == "Resource" or len(el) or attrs:   # attrs: the struct shorthand
+        return _struct(el, depth + 1)
     return (el.text or "").strip()
 
 
-def _li(li: ET.Element) -> Any:
+def _li(li: ET.Element, depth: int = 0) -> Any:
     attrs = {k: v for k, v in li.attrib.items() if _local(k)[0] not in (RDF, "") and k != XML_LANG}
     if len(li) == 0 and not attrs:
         return (li.text or "").strip()
-    return _struct(li)
+    return _struct(li, depth + 1)
 
 
-def _struct(node: ET.Element) -> dict[str, Any]:
+def _struct(node: ET.Element, depth: int = 0) -> dict[str, Any]:
+    if depth > MAX_DEPTH:
+        raise _TooDeep()
     out: dict[str, Any] = {}
     for k, v in node.attrib.items():
         ns, name = _local(k)
@@ -91,9 +107,9 @@ def _struct(node: ET.Element) -> dict[str, Any]:
     for child in node:
         ns, name = _local(child.tag)
         if ns == RDF and name == "Description":
-            out.update(_struct(child))
+            out.update(_struct(child, depth + 1))
         elif ns != RDF:
-            out[name] = _value(child)
+            out[name] = _value(child, depth + 1)
     return out
 
 
@@ -111,22 +127,29 @@ def parse_xmp(data: bytes | str, where: str = "XMP") -> XmpDoc:
     if not descs:
         raise InputError(f"{where}: no rdf:RDF/rdf:Description in it: not an XMP packet")
     doc = XmpDoc()
-    for d in descs:
-        for k, v in d.attrib.items():
-            ns, name = _local(k)
-            if ns == CRS:
-                doc.crs[name] = v
-            elif ns == XMP:
-                _meta(doc, name, v)
-        for child in d:
-            ns, name = _local(child.tag)
-            if ns == CRS:
-                doc.crs[name] = _value(child)
-            elif ns == XMP:
-                _meta(doc, name, _value(child))
-            elif (ns, name) == (DC, "subject"):
-                v = _value(child)
-                doc.keywords = [str(k) for k in (v if isinstance(v, list) else [v]) if str(k)]
+    try:
+        for d in descs:
+            for k, v in d.attrib.items():
+                ns, name = _local(k)
+                if ns == CRS:
+                    doc.crs[name] = v
+                elif ns == XMP:
+                    _meta(doc, name, v)
+                elif (ns, name) == (TIFF, "Orientation"):
+                    doc.orientation = _f(v)
+            for child in d:
+                ns, name = _local(child.tag)
+                if ns == CRS:
+                    doc.crs[name] = _value(child)
+                elif ns == XMP:
+                    _meta(doc, name, _value(child))
+                elif (ns, name) == (DC, "subject"):
+                    v = _value(child)
+                    doc.keywords = [str(k) for k in (v if isinstance(v, list) else [v]) if str(k)]
+                elif (ns, name) == (TIFF, "Orientation"):
+                    doc.orientation = _f(_value(child))
+    except (_TooDeep, RecursionError):
+        raise InputError(f"{where}: structures nested more than {MAX_DEPTH} deep: not a Lightroom XMP") from None
     return doc
 
 
@@ -222,7 +245,7 @@ META = {"PresetType", "Cluster", "UUID", "SupportsAmount", "SupportsAmount2", "S
         "Version", "ProcessVersion", "CompatibleVersion", "HasSettings", "Name", "ShortName", "SortName", "Group",
         "Description", "RawFileName", "AlreadyApplied", "CropConstrainToWarp", "CropConstrainToUnitSquare",
         "CropUnit", "CropWidth", "CropHeight", "ToneCurveName2012", "ToneCurveName", "OverrideLookVignette",
-        "ConvertToGrayscale", "CameraProfile", "CameraProfileDigest", "HasSettings2", "PresetName"}
+        "CameraProfileDigest", "HasSettings2", "PresetName"}
 #: Adobe's own defaults of settings Kolors does not map: at these values nothing is lost
 UNMAPPED_DEFAULTS = {"ToneCurvePV2012": None, "ToneCurve": "0, 0 255, 255", "PostCropVignetteFeather": 50.0,
                      "PostCropVignetteRoundness": 0.0, "PostCropVignetteStyle": 1.0,
@@ -231,7 +254,7 @@ UNMAPPED_DEFAULTS = {"ToneCurvePV2012": None, "ToneCurve": "0, 0 255, 255", "Pos
                      "ColorNoiseReductionSmoothness": 50.0, "LuminanceNoiseReductionDetail": 50.0,
                      "LuminanceNoiseReductionContrast": 0.0, "PerspectiveScale": 100.0, "DefringePurpleHueLo": 30.0,
                      "DefringePurpleHueHi": 70.0, "DefringeGreenHueLo": 40.0, "DefringeGreenHueHi": 60.0,
-                     "LensProfileSetup": "LensDefaults", "Look": None, "ToneMapStrength": 0.0,
+                     "LensProfileSetup": "LensDefaults", "ToneMapStrength": 0.0, "CameraProfile": "Adobe Standard",
                      "AutoLateralCA": 0.0, "LensProfileEnable": 0.0, "UprightVersion": None,
                      "UprightCenterMode": 0.0, "UprightCenterNormX": 0.5, "UprightCenterNormY": 0.5,
                      "UprightFocalMode": 0.0, "UprightFocalLength35mm": 35.0, "UprightPreview": None,
@@ -277,7 +300,10 @@ def _curve(v: Any) -> list[list[float]] | None:
         out.insert(0, [0.0, out[0][1]])
     if out[-1][0] < 1:
         out.append([1.0, out[-1][1]])
-    return out[:32]
+    if len(out) > 32:                 # Kolors takes 32 points: the curve resampled at 32 inputs
+        xs = [i / 31 for i in range(32)]
+        out = [[x, _interp(x, [p[0] for p in out], [p[1] for p in out])] for x in xs]
+    return out
 
 
 def _parametric(c: dict[str, Any], base: list[list[float]] | None) -> list[list[float]] | None:
@@ -324,19 +350,27 @@ def _is_identity(name: str, v: Any) -> bool:
     """True when an unmapped value changes nothing (zero, false, empty, or Adobe's default)."""
     if name in UNMAPPED_DEFAULTS:
         d = UNMAPPED_DEFAULTS[name]
+        if isinstance(v, list) and isinstance(d, str):      # an array value against its default's text
+            v = " ".join(str(x) for x in v)
         if d is None or str(v).strip() == str(d):
             return True
         fv = _f(v)
         return fv is not None and isinstance(d, float) and abs(fv - d) < 1e-9
+    if name == "Look" and isinstance(v, dict):              # a profile: only "none" changes nothing
+        return not str(v.get("Name", "")).strip()
+    if name == "CameraProfile":
+        return str(v).strip() in ("", "Embedded", "Adobe Standard")
     if isinstance(v, (list, dict)):
         return not v
     s = str(v).strip().lower()
     return s in ("", "false", "0", "0.0", "+0", "-0", "none") or _f(s) == 0.0
 
 
-def crs_to_settings(crs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def crs_to_settings(crs: dict[str, Any], orientation: float | None = None) -> tuple[dict[str, Any], list[str]]:
     """Kolors settings (unvalidated registry values) for Adobe ``crs:`` values, and the
-    names (with their values) of what has no counterpart, in the order found."""
+    names (with their values) of what has no counterpart, in the order found.
+    ``orientation``: the sidecar's ``tiff:Orientation`` (a crop of a turned photo is not
+    imported)."""
     out: dict[str, Any] = {}
     lost: list[str] = []
     for k, v in crs.items():
@@ -361,10 +395,13 @@ def crs_to_settings(crs: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if "sharpen_amount" not in out:
         for k in ("sharpen_radius", "sharpen_detail", "sharpen_masking"):
             out.pop(k, None)
+    if str(crs.get("ConvertToGrayscale", "")).strip().lower() == "true":
+        out["chroma_boost"] = 0.0       # black and white (the channel mix, GrayMixer…, is warned below)
+    lost[:] = [x for x in lost if not x.startswith("ConvertToGrayscale=")]
     _white_balance(crs, out, lost)
     _presence(crs, out, lost)
     _curves(crs, out, lost)
-    _crop(crs, out, lost)
+    _crop(crs, out, lost, orientation)
     masks = _masks(crs, out, lost)
     if masks:
         out["masks"] = masks
@@ -386,15 +423,17 @@ def _white_balance(crs: dict[str, Any], out: dict[str, Any], lost: list[str]) ->
             out["tint"] = _clip(inc_g, -100, 100)
         return
     t, g = _f(crs.get("Temperature")), _f(crs.get("Tint"))
-    if wb.lower() in ("", "as shot") and not (wb == "" and t is not None):
+    if wb.lower() in ("", "as shot") and t is None:
         return
     if wb.lower() == "auto":
         lost.append("WhiteBalance=Auto (use the White balance task)")
         return
-    if t is not None:
-        out["temperature"] = _clip(t, 2000, 15000)
-    if g is not None and g != 0:
-        out["tint"] = _clip(g * 100 / 150, -100, 100)
+    if wb.lower() != "as shot":
+        # a kelvin value belongs to the photo it was set on (its camera white); Kolors' white
+        # balance is relative to each photo's own white, so an absolute one is not carried over
+        lost.append(f"WhiteBalance={wb or 'Custom'} {t:g} K / tint {g if g is not None else 0:+g} (an absolute white "
+                    "balance of one photo; presets for any photo carry IncrementalTemperature/Tint)"
+                    if t is not None else f"WhiteBalance={wb}")
 
 
 def _presence(crs: dict[str, Any], out: dict[str, Any], lost: list[str]) -> None:
@@ -426,8 +465,15 @@ def _curves(crs: dict[str, Any], out: dict[str, Any], lost: list[str]) -> None:
         out["tone_curve"] = par
 
 
-def _crop(crs: dict[str, Any], out: dict[str, Any], lost: list[str]) -> None:
+def _crop(crs: dict[str, Any], out: dict[str, Any], lost: list[str], orientation: float | None = None) -> None:
     if str(crs.get("HasCrop", "")).strip().lower() != "true":
+        return
+    a = _f(crs.get("CropAngle", 0)) or 0.0
+    if a or orientation not in (None, 1.0):
+        # Lightroom's crop corners are in the unturned sensor frame, and with an angle they are
+        # corners of a turned rectangle: only a plain crop of an upright photo maps one to one
+        lost.append(f"crop (CropAngle={a:g}, tiff:Orientation={orientation or 1:g}: only plain crops of "
+                    "upright photos are imported)")
         return
     box = [_f(crs.get(k)) for k in ("CropLeft", "CropTop", "CropRight", "CropBottom")]
     if None in box:
@@ -436,9 +482,6 @@ def _crop(crs: dict[str, Any], out: dict[str, Any], lost: list[str]) -> None:
     x0, y0, x1, y1 = (_clip(b, 0, 1) for b in box)
     if x1 - x0 >= 0.01 and y1 - y0 >= 0.01 and [x0, y0, x1, y1] != [0.0, 0.0, 1.0, 1.0]:
         out["crop"] = [x0, y0, x1, y1]
-    a = _f(crs.get("CropAngle", 0)) or 0.0
-    if a:
-        out["straighten"] = _clip(a, -45, 45)
 
 
 # ---------------------------------------------------------------------- masks
@@ -495,9 +538,16 @@ def _frame(x: float, y: float, crop: list[float] | None) -> list[float]:
 
 def _component(m: dict[str, Any], legacy: bool, crop, where: str, lost: list[str]) -> dict[str, Any] | None:
     what = str(m.get("What", ""))
-    mode = {0: "add", 1: "subtract", 2: "intersect"}.get(int(_f(m.get("MaskBlendMode", 0)) or 0), "add")
+    if str(m.get("MaskActive", "true")).strip().lower() == "false":
+        return None
+    blend = _f(m.get("MaskBlendMode", 0))
+    mode = {0: "add", 1: "subtract", 2: "intersect"}.get(int(blend or 0), "add")
     inv = str(m.get("MaskInverted", "false")).strip().lower() == "true"
     g = {k: _f(v) for k, v in m.items() if isinstance(v, str)}
+
+    def num(k: str, default: float) -> float:
+        v = g.get(k)
+        return default if v is None else v
     if what == "Mask/Gradient":
         if None in (g.get("ZeroX"), g.get("ZeroY"), g.get("FullX"), g.get("FullY")):
             lost.append(f"{where}: a gradient without its points")
@@ -517,25 +567,24 @@ def _component(m: dict[str, Any], legacy: bool, crop, where: str, lost: list[str
         if rx <= 0 or ry <= 0:
             return None
         c = {"kind": "radial", "center": [cx, cy], "radius": [rx, ry],
-             "feather": _clip((g.get("Feather") or 50.0) / 100, 0, 1), "angle": _clip(g.get("Angle") or 0.0, -360, 360)}
+             "feather": _clip(num("Feather", 50.0) / 100, 0, 1), "angle": _clip(num("Angle", 0.0), -360, 360)}
         # Lightroom 5's radial filter applied outside the ellipse unless flipped (inverted);
         # masks of Lightroom 11 and later apply inside unless MaskInverted
         flipped = str(m.get("Flipped", "false")).strip().lower() == "true"
         if legacy and not flipped:
             inv = not inv
-    elif what == "Mask/Paint":
-        pts = []
-        for d in m.get("Dabs") or []:
-            nums = [_f(t) for t in str(d).split()[1:]]
-            if len(nums) >= 2 and None not in nums[:2]:
-                pts.append(_frame(nums[0], nums[1], crop))
-        if not pts:
+    elif what in ("Mask/Paint", "Mask/Aggregate"):
+        # Lightroom 5-10: one Paint per stroke (MaskValue 0: the eraser); Lightroom 11+: an
+        # Aggregate of Paint strokes, an eraser stroke subtracting (blend mode 1)
+        paints = [m] if what == "Mask/Paint" else [x for x in _items(m.get("Masks")) if x.get("What") == "Mask/Paint"]
+        strokes = [s for s in (_stroke(p, crop, legacy) for p in paints) if s is not None]
+        if not strokes:
+            if what == "Mask/Aggregate":
+                lost.append(f"{where}: an aggregate mask without brush strokes")
             return None
-        radius = g.get("Radius") or 0.05
-        c = {"kind": "brush", "strokes": [{"points": pts, "size": _clip(2 * radius, 1e-4, 2.0),
-                                           "feather": _clip(1 - (g.get("CenterWeight") or 0.5), 0, 1),
-                                           "flow": _clip(g.get("Flow") or 1.0, 1e-3, 1.0),
-                                           "erase": (g.get("MaskValue") == 0.0)}]}
+        if what == "Mask/Paint" and not legacy and mode == "subtract":
+            strokes[0]["erase"], mode = True, "add"
+        c = {"kind": "brush", "strokes": strokes}
     elif what == "Mask/RangeMask":
         rm = m.get("CorrectionRangeMask") or {}
         if str(rm.get("Type", "")) == "2" and rm.get("LumRange"):
@@ -554,6 +603,27 @@ def _component(m: dict[str, Any], legacy: bool, crop, where: str, lost: list[str
         c["invert"] = True
     c["mode"] = mode
     return c
+
+
+def _stroke(m: dict[str, Any], crop, legacy: bool) -> dict[str, Any] | None:
+    """One Lightroom ``Mask/Paint`` (its dabs: ``"d x y"`` fractions of the photo) as a brush stroke."""
+    if str(m.get("MaskActive", "true")).strip().lower() == "false":
+        return None
+    pts = []
+    for d in m.get("Dabs") or []:
+        nums = [_f(t) for t in str(d).split()[1:]]
+        if len(nums) >= 2 and None not in nums[:2]:
+            pts.append(_frame(nums[0], nums[1], crop))
+    if not pts:
+        return None
+
+    def num(k: str, default: float) -> float:
+        v = _f(m.get(k))
+        return default if v is None else v
+    erase = num("MaskValue", 1.0) == 0.0 or (not legacy and num("MaskBlendMode", 0.0) == 1.0)
+    return {"points": pts[:20000], "size": _clip(2 * num("Radius", 0.025), 1e-4, 2.0),
+            "feather": _clip(1 - num("CenterWeight", 0.5), 0, 1), "flow": _clip(num("Flow", 1.0), 1e-3, 1.0),
+            "erase": erase}
 
 
 # ---------------------------------------------------------------------- ratings and labels
@@ -583,36 +653,61 @@ def write_rating(photo: str | Path, rating: int | None = None, label: str | None
     if set_label and label is not None and label not in LABELS:
         raise ValueError(f"label must be one of {', '.join(LABELS)} or none, got {label!r}")
     path = sidecar_xmp_path(photo)
-    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else _EMPTY
+    try:
+        text = path.read_bytes().decode("utf-8") if path.exists() else _EMPTY
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the XMP sidecar is not UTF-8; it is left as it is") from None
+    except OSError as e:
+        raise InputError(f"{path}: the XMP sidecar cannot be read ({e.strerror or e})") from None
+    head, body, tail = _split_packet(text)
+    # the file's own prefixes are kept (other programs look for tiff:, lr:, darktable: …)
     for pfx, uri in (("x", X), ("rdf", RDF), ("xmp", XMP), ("crs", CRS), ("dc", DC)):
         ET.register_namespace(pfx, uri)
-    head, body, tail = _split_packet(text)
     try:
-        root = ET.fromstring(body)
+        for _, (pfx, uri) in ET.iterparse(io.StringIO(body), events=("start-ns",)):
+            if pfx and not re.match(r"ns\d+$", pfx):
+                ET.register_namespace(pfx, uri)
+        root = ET.fromstring(body, parser=ET.XMLParser(target=ET.TreeBuilder(insert_comments=True,
+                                                                             insert_pis=True)))
     except ET.ParseError as e:
         raise InputError(f"{path}: the XMP sidecar cannot be parsed ({e}); it is left as it is") from None
-    desc = next(root.iter(f"{{{RDF}}}Description"), None)
-    if desc is None:
-        raise InputError(f"{path}: no rdf:Description in the XMP sidecar; it is left as it is")
+    rdf = root if root.tag == f"{{{RDF}}}RDF" else root.find(f"{{{RDF}}}RDF")
+    descs = rdf.findall(f"{{{RDF}}}Description") if rdf is not None else []
+    if not descs:
+        raise InputError(f"{path}: no rdf:RDF/rdf:Description in the XMP sidecar; it is left as it is")
+
+    def holder(tag: str) -> ET.Element:
+        """The Description that holds ``tag`` (an attribute or an element), else the first."""
+        for d in descs:
+            if tag in d.attrib or d.find(tag) is not None:
+                return d
+        return descs[0]
+
     for name, value, on in (("Rating", None if rating is None else str(rating), rating is not None),
                             ("Label", label, set_label)):
         if not on:
             continue
-        for child in list(desc):
-            if child.tag == f"{{{XMP}}}{name}":
-                desc.remove(child)
         key = f"{{{XMP}}}{name}"
+        for d in descs:                        # one property in one place (Adobe refuses duplicates)
+            for child in d.findall(key):
+                d.remove(child)
+        desc = holder(key)
+        for d in descs:
+            if d is not desc:
+                d.attrib.pop(key, None)
         if value is None:
             desc.attrib.pop(key, None)
         else:
             desc.set(key, value)
     if keywords is not None:
         kws = [str(k).strip() for k in keywords if str(k).strip()]
-        for child in list(desc):
-            if child.tag == f"{{{DC}}}subject":
-                desc.remove(child)
+        key = f"{{{DC}}}subject"
+        desc = holder(key)
+        for d in descs:
+            for child in d.findall(key):
+                d.remove(child)
         if kws:
-            subj = ET.SubElement(desc, f"{{{DC}}}subject")
+            subj = ET.SubElement(desc, key)
             bag = ET.SubElement(subj, f"{{{RDF}}}Bag")
             for k in kws:
                 ET.SubElement(bag, f"{{{RDF}}}li").text = k
@@ -625,7 +720,7 @@ def _split_packet(text: str) -> tuple[str, str, str]:
     """The ``<?xpacket?>`` wrapper (kept as it was) and the XML between."""
     text = text.lstrip("\ufeff")
     head = tail = ""
-    m = re.match(r"\s*<\?xpacket[^>]*\?>\s*", text)
+    m = re.match(r"\s*(<\?xml[^>]*\?>\s*)?(<\?xpacket[^>]*\?>\s*)?", text)
     if m:
         head, text = text[:m.end()], text[m.end():]
     m = re.search(r"\s*<\?xpacket end[^>]*\?>\s*$", text)

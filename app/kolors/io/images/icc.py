@@ -80,7 +80,7 @@ def matrix_icc(description: str, primaries, white, transfer: tuple[int, tuple[fl
     """A v4 matrix/TRC RGB display profile: ``primaries`` ((x, y) of r, g, b), ``white`` (x, y),
     ``transfer`` an ICC parametric curve (function type, parameters) for all three channels."""
     from ...core import colorimetry as C
-    d50 = C.xy_to_xyz(0.3457, 0.3585)
+    d50 = np.array([0.9642, 1.0, 0.8249])            # the ICC PCS illuminant, exactly as the spec writes it
     cols0 = np.stack([C.xy_to_xyz(*p) for p in primaries], axis=1)
     m = cols0 * np.linalg.solve(cols0, C.xy_to_xyz(*white))[None, :]
     chad = C.bradford_cat(C.xy_to_xyz(*white), d50)
@@ -105,9 +105,9 @@ def matrix_icc(description: str, primaries, white, transfer: tuple[int, tuple[fl
     for sig, _ in tags:
         table += sig + struct.pack(">II", *offsets[sig])
     size = start + len(body)
-    header = (struct.pack(">I", size) + b"lcms" + bytes([4, 0x30, 0, 0]) + b"mntrRGB XYZ "
-              + struct.pack(">6H", 2024, 1, 1, 0, 0, 0) + b"acsp" + b"APPL" + bytes(4) + bytes(8) + bytes(8)
-              + struct.pack(">I", 0) + b"".join(_s15f16(v) for v in d50) + b"lcms" + bytes(16) + bytes(28))
+    header = (struct.pack(">I", size) + bytes(4) + bytes([4, 0x30, 0, 0]) + b"mntrRGB XYZ "
+              + struct.pack(">6H", 2024, 1, 1, 0, 0, 0) + b"acsp" + bytes(4) + bytes(4) + bytes(8) + bytes(8)
+              + struct.pack(">I", 0) + b"".join(_s15f16(v) for v in d50) + b"KLRS" + bytes(16) + bytes(28))
     assert len(header) == 128
     return header + table + body
 
