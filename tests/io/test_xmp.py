@@ -313,3 +313,21 @@ def test_rating_goes_where_the_file_has_it_and_prefixes_survive(tmp_path, sample
     with pytest.raises(InputError, match="not UTF-8"):
         write_rating(sample_png, 1)
     assert xmp.read_bytes() == b"\xff\xfe not utf-8"          # left as it was
+
+
+def test_import_keeps_other_presets_and_names_apart(tmp_path, monkeypatch):
+    from kolors.io.presets import import_xmp_presets, save_user_preset
+    monkeypatch.setenv("KOLORS_USER_DIR", str(tmp_path / "user"))
+    save_user_preset("warm_fade_2", {"exposure": 1.0}, "my own")           # not an import: kept
+    d = tmp_path / "p"
+    (d / "a").mkdir(parents=True)
+    (d / "b").mkdir()
+    (d / "a" / "x.xmp").write_text(ATTRIBUTE_FORM)                      # both named "Warm Fade 2"
+    (d / "b" / "y.xmp").write_text(ATTRIBUTE_FORM.replace('crs:Exposure2012="+0.50"', 'crs:Exposure2012="+0.25"'))
+    (d / "b" / "été.xmp").write_text(ELEMENT_FORM)
+    names = sorted(i.name for i in import_xmp_presets(d))
+    assert names == ["ete", "warm_fade_2_2", "warm_fade_2_3"]
+    from kolors.io.presets import get_preset
+    assert get_preset("warm_fade_2").settings == {"exposure": 1.0}
+    again = sorted(i.name for i in import_xmp_presets(d / "a"))            # re-import updates its own
+    assert again == ["warm_fade_2_2"]

@@ -179,6 +179,8 @@ def import_xmp_presets(src: str | Path) -> list[Imported]:
     else:
         raise InputError(f"{src}: no such file or folder")
     shipped = _scan(presets_dir(), False)
+    users = _scan(user_presets_dir(), True)
+    taken: set[str] = set()
     out, errors = [], []
     for f in files:
         try:
@@ -186,9 +188,15 @@ def import_xmp_presets(src: str | Path) -> list[Imported]:
             if not doc.crs:
                 raise InputError(f"{f}: no Camera Raw (crs:) settings in it")
             settings, lost = crs_to_settings(doc.crs)
-            name = preset_name(doc, f)
-            if name in shipped:
-                name = f"{name[:61]}_lr"
+            base = preset_name(doc, f)
+            if base in shipped:
+                base = f"{base[:61]}_lr"
+            name, k = base, 2
+            # a name another preset of this import took, or a user preset not imported from
+            # this file, is kept: this one gets a number
+            while name in taken or (name in users and not _imported_from(users[name], f)):
+                name, k = f"{base[:60]}_{k}", k + 1
+            taken.add(name)
             try:
                 valid = registry.validate_settings(settings, allow_hidden=False)
             except ValueError as e:
@@ -203,6 +211,14 @@ def import_xmp_presets(src: str | Path) -> list[Imported]:
         msg = "; ".join(errors) if len(errors) < 4 else f"{errors[0]} (and {len(errors) - 1} more files)"
         raise ImportFailed(msg, out)
     return out
+
+
+def _imported_from(path: Path, src: Path) -> bool:
+    """True when the user preset at ``path`` was imported from a file named like ``src``."""
+    try:
+        return load_preset_file(path, user=True).description == f"Imported from {src.name}"
+    except InputError:
+        return False
 
 
 class ImportFailed(InputError):

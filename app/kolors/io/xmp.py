@@ -178,9 +178,12 @@ def preset_name(doc: XmpDoc, path: str | Path) -> str:
     n = doc.crs.get("Name")
     if isinstance(n, dict):
         n = n.get("x-default") or next(iter(n.values()), "")
-    text = str(n or "").strip() or Path(path).stem
-    slug = re.sub(r"[^a-z0-9_\-]+", "_", text.lower()).strip("_-") or "imported"
-    return slug[:64]
+    import unicodedata
+
+    def slug(t: str) -> str:
+        t = unicodedata.normalize("NFKD", t).encode("ascii", "ignore").decode("ascii")   # "Été" → "ete"
+        return re.sub(r"[^a-z0-9_\-]+", "_", t.lower()).strip("_-")[:64]
+    return slug(str(n or "").strip()) or slug(Path(path).stem) or "imported"
 
 
 # ---------------------------------------------------------------------- mapping
