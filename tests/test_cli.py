@@ -150,7 +150,10 @@ def test_output_sharpening(sample_png, tmp_path, engine):
     ref = engine.export_graded(sample_png, tmp_path / "ref.png", {"contrast": 0.1}, output_sharpening=1.0)
     plain = engine.export_graded(sample_png, tmp_path / "plain.png", {"contrast": 0.1})
     got = np.asarray(Image.open(out))
-    assert np.array_equal(got, np.asarray(Image.open(ref)))
+    # another process, another torch thread count: the blur's float sums may round apart in
+    # the last bit, so the same file to within one level on a few pixels, not bit for bit
+    d = np.abs(got.astype(int) - np.asarray(Image.open(ref)).astype(int))
+    assert d.max() <= 1 and (d > 0).mean() < 0.01
     assert _diff(got, np.asarray(Image.open(plain))) > 0.3
     bad = kolors("enhance", sample_png, "-o", tmp_path / "b.png", "--output-sharpening", "5")
     assert bad.returncode == 2 and "--output-sharpening" in bad.stderr and not (tmp_path / "b.png").exists()
