@@ -33,13 +33,9 @@ MARGIN = 6
 
 
 def _curve_values(points, n: int = 129) -> list[tuple[float, float]]:
-    """(x, y) samples of the curve through ``points`` (the engine's evaluation)."""
-    import torch
-
-    from ..core.ops.tone_curve import eval_curve
-    xs = torch.linspace(0.0, 1.0, n, dtype=torch.float64)
-    ys = eval_curve(xs, points)
-    return list(zip(xs.tolist(), ys.tolist()))
+    """(x, y) samples of the curve through ``points`` (the engine's evaluation, in core)."""
+    from ..core.ops.tone_curve import curve_samples
+    return curve_samples(points, n)
 
 
 class CurveCanvas(QWidget):

@@ -63,6 +63,13 @@ def eval_curve(e: torch.Tensor, points) -> torch.Tensor:
     return torch.where(e > 1.0, float(ys[-1]) + slope_hi * (e - 1.0), out)
 
 
+def curve_samples(points, n: int = 129) -> list[tuple[float, float]]:
+    """``n`` (x, y) samples, x evenly in [0, 1], of the curve through ``points`` (as
+    :func:`eval_curve` evaluates it): what the curve editor draws."""
+    xs = torch.linspace(0.0, 1.0, n, dtype=torch.float64)
+    return list(zip(xs.tolist(), eval_curve(xs, points).tolist()))
+
+
 @register_op(group="tone")
 class ToneCurve(Op):
     """Point tone curves. img: (B,3,H,W) linear sRGB, any range; output the same.
