@@ -21,7 +21,7 @@ import numpy as np
 __all__ = ["RGB_TO_XYZ", "XYZ_TO_RGB", "D65_XYZ", "LUMA", "REFERENCE", "TINT_SCALE", "CCT_RANGE", "BRADFORD",
            "xy_to_xyz", "cct_tint_to_xy", "xy_to_cct_tint", "bradford_cat", "srgb_to_linear", "linear_to_srgb",
            "illuminant_rgb", "rgb_to_cct_tint", "adaptation_matrices", "OUTPUT_SPACES", "check_space",
-           "space_to_xyz", "srgb_to_space", "transfer_params", "space_encode"]
+           "space_to_xyz", "srgb_to_space", "primaries_to_xyz", "transfer_params", "space_encode"]
 
 _D65_XY = (0.3127, 0.3290)
 
@@ -68,14 +68,15 @@ def xy_to_xyz(x: float, y: float) -> np.ndarray:
     return np.array([x / y, 1.0, (1.0 - x - y) / y], dtype=np.float64)
 
 
-def _rgb_to_xyz_matrix() -> np.ndarray:
-    prim = np.array([[0.64, 0.33], [0.30, 0.60], [0.15, 0.06]], dtype=np.float64)
-    cols = np.stack([xy_to_xyz(*p) for p in prim], axis=1)  # (3,3) columns = primaries
-    s = np.linalg.solve(cols, xy_to_xyz(*_D65_XY))
+def primaries_to_xyz(primaries, white) -> np.ndarray:
+    """3×3 linear RGB → XYZ of an RGB space with ``primaries`` ((x, y) of r, g, b) and
+    ``white`` (x, y), its white at Y = 1 (columns: the primaries' XYZ), float64."""
+    cols = np.stack([xy_to_xyz(*p) for p in primaries], axis=1)  # (3,3) columns = primaries
+    s = np.linalg.solve(cols, xy_to_xyz(*white))
     return cols * s[None, :]
 
 
-RGB_TO_XYZ: np.ndarray = _rgb_to_xyz_matrix()
+RGB_TO_XYZ: np.ndarray = primaries_to_xyz(((0.64, 0.33), (0.30, 0.60), (0.15, 0.06)), _D65_XY)
 XYZ_TO_RGB: np.ndarray = np.linalg.inv(RGB_TO_XYZ)
 D65_XYZ: np.ndarray = xy_to_xyz(*_D65_XY)
 #: Rec.709 luminance weights of linear RGB (the Y row of RGB_TO_XYZ).
@@ -255,9 +256,7 @@ def check_space(name: str) -> str:
 def space_to_xyz(name: str) -> np.ndarray:
     """3×3 linear RGB of space ``name`` → XYZ (its own white at Y = 1), float64."""
     _, prim, white, _ = OUTPUT_SPACES[check_space(name)]
-    cols = np.stack([xy_to_xyz(*p) for p in prim], axis=1)
-    s = np.linalg.solve(cols, xy_to_xyz(*white))
-    return cols * s[None, :]
+    return primaries_to_xyz(prim, white)
 
 
 def srgb_to_space(name: str) -> np.ndarray:

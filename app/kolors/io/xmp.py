@@ -113,6 +113,12 @@ def _struct(node: ET.Element, depth: int = 0) -> dict[str, Any]:
     return out
 
 
+def _descriptions(root: ET.Element) -> list[ET.Element]:
+    """The top-level ``rdf:Description`` elements of an XMP packet (``root``: x:xmpmeta or rdf:RDF)."""
+    rdf = root if root.tag == f"{{{RDF}}}RDF" else root.find(f"{{{RDF}}}RDF")
+    return rdf.findall(f"{{{RDF}}}Description") if rdf is not None else []
+
+
 def parse_xmp(data: bytes | str, where: str = "XMP") -> XmpDoc:
     """Parse an XMP packet (``where`` names it in errors: one ``InputError``)."""
     if isinstance(data, bytes):
@@ -122,8 +128,7 @@ def parse_xmp(data: bytes | str, where: str = "XMP") -> XmpDoc:
         root = ET.fromstring(data)
     except ET.ParseError as e:
         raise InputError(f"{where}: not an XMP file ({e})") from None
-    rdf = root if root.tag == f"{{{RDF}}}RDF" else root.find(f"{{{RDF}}}RDF")
-    descs = rdf.findall(f"{{{RDF}}}Description") if rdf is not None else []
+    descs = _descriptions(root)
     if not descs:
         raise InputError(f"{where}: no rdf:RDF/rdf:Description in it: not an XMP packet")
     doc = XmpDoc()
@@ -674,8 +679,7 @@ def write_rating(photo: str | Path, rating: int | None = None, label: str | None
                                                                              insert_pis=True)))
     except ET.ParseError as e:
         raise InputError(f"{path}: the XMP sidecar cannot be parsed ({e}); it is left as it is") from None
-    rdf = root if root.tag == f"{{{RDF}}}RDF" else root.find(f"{{{RDF}}}RDF")
-    descs = rdf.findall(f"{{{RDF}}}Description") if rdf is not None else []
+    descs = _descriptions(root)
     if not descs:
         raise InputError(f"{path}: no rdf:RDF/rdf:Description in the XMP sidecar; it is left as it is")
 

@@ -81,10 +81,8 @@ def matrix_icc(description: str, primaries, white, transfer: tuple[int, tuple[fl
     ``transfer`` an ICC parametric curve (function type, parameters) for all three channels."""
     from ...core import colorimetry as C
     d50 = np.array([0.9642, 1.0, 0.8249])            # the ICC PCS illuminant, exactly as the spec writes it
-    cols0 = np.stack([C.xy_to_xyz(*p) for p in primaries], axis=1)
-    m = cols0 * np.linalg.solve(cols0, C.xy_to_xyz(*white))[None, :]
     chad = C.bradford_cat(C.xy_to_xyz(*white), d50)
-    cols = chad @ m                                   # colorants in the D50 PCS
+    cols = chad @ C.primaries_to_xyz(primaries, white)   # colorants in the D50 PCS
     kind, params = transfer
     para = b"para" + bytes(4) + struct.pack(">HH", kind, 0) + b"".join(_s15f16(v) for v in params)
     tags = [(b"desc", _mluc(description)), (b"cprt", _mluc("No copyright, use freely")),
